@@ -1,0 +1,446 @@
+//! Label sets: sorted, validated, compact and cheap to clone.
+//!
+//! A [`Labels`] value holds all its names and values in one shared allocation (each string
+//! prefixed by its varint length, pairs sorted by name), much like Prometheus'
+//! `stringlabels` build. Ordering follows Prometheus' `labels.Compare`.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::gofmt::go_quote;
+
+/// The label that carries the metric name.
+pub const METRIC_NAME: &str = "__name__";
+
+/// One label pair, owned.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Label {
+    pub name: String,
+    pub value: String,
+}
+
+impl Label {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Label {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// How label names are validated. Prometheus 3 accepts any UTF-8 name; `Legacy` is the
+/// classic `[a-zA-Z_][a-zA-Z0-9_]*` rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NameValidation {
+    #[default]
+    Utf8,
+    Legacy,
+}
+
+/// A sorted set of label pairs with unique, non-empty names.
+#[derive(Clone, Default)]
+pub struct Labels {
+    data: Arc<[u8]>,
+}
+
+fn put_uvarint(buf: &mut Vec<u8>, mut x: u64) {
+    while x >= 0x80 {
+        buf.push((x as u8) | 0x80);
+        x >>= 7;
+    }
+    buf.push(x as u8);
+}
+
+fn get_uvarint(b: &[u8]) -> Option<(u64, usize)> {
+    let mut x = 0u64;
+    let mut shift = 0u32;
+    for (i, &byte) in b.iter().enumerate() {
+        if i >= 10 {
+            return None;
+        }
+        if byte < 0x80 {
+            return Some((x | (u64::from(byte) << shift), i + 1));
+        }
+        x |= u64::from(byte & 0x7f) << shift;
+        shift += 7;
+    }
+    None
+}
+
+/// Checks a label name against the chosen validation scheme.
+pub fn validate_label_name(name: &str, scheme: NameValidation) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::InvalidLabelName {
+            name: name.into(),
+            reason: "empty label name",
+        });
+    }
+    if scheme == NameValidation::Legacy {
+        let ok = name
+            .bytes()
+            .enumerate()
+            .all(|(i, c)| c == b'_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
+        if !ok {
+            return Err(Error::InvalidLabelName {
+                name: name.into(),
+                reason: "must match [a-zA-Z_][a-zA-Z0-9_]*",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// True when `name` is a valid legacy metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
+pub fn is_legacy_metric_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().enumerate().all(|(i, c)| {
+            c == b'_' || c == b':' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
+        })
+}
+
+impl Labels {
+    /// The empty label set.
+    pub fn empty() -> Self {
+        Labels::default()
+    }
+
+    /// Builds a label set from pairs in any order. Pairs with an empty value are dropped
+    /// (Prometheus treats an empty value as an absent label); empty or duplicate names are
+    /// an error.
+    pub fn new<N: AsRef<str>, V: AsRef<str>>(pairs: &[(N, V)]) -> Result<Self> {
+        let mut b = LabelsBuilder::new();
+        for (n, v) in pairs {
+            b.push(n.as_ref(), v.as_ref());
+        }
+        b.build()
+    }
+
+    /// Builds from pairs that the caller guarantees are sorted by name, unique and valid
+    /// (e.g. read back from our own checksummed files). Still drops empty values.
+    pub fn from_sorted<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut buf = Vec::with_capacity(64);
+        for (n, v) in pairs {
+            if v.is_empty() {
+                continue;
+            }
+            put_uvarint(&mut buf, n.len() as u64);
+            buf.extend_from_slice(n.as_bytes());
+            put_uvarint(&mut buf, v.len() as u64);
+            buf.extend_from_slice(v.as_bytes());
+        }
+        Labels { data: buf.into() }
+    }
+
+    /// Iterates over `(name, value)` pairs in name order.
+    pub fn iter(&self) -> LabelsIter<'_> {
+        LabelsIter { rest: &self.data }
+    }
+
+    /// Number of label pairs.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The value of `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        for (n, v) in self.iter() {
+            match n.cmp(name) {
+                Ordering::Equal => return Some(v),
+                Ordering::Greater => return None,
+                Ordering::Less => {}
+            }
+        }
+        None
+    }
+
+    /// The metric name (`__name__`), if present.
+    pub fn metric_name(&self) -> Option<&str> {
+        self.get(METRIC_NAME)
+    }
+
+    /// True when a label called `name` is present.
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// A copy without the named labels.
+    pub fn without(&self, names: &[&str]) -> Labels {
+        Labels::from_sorted(self.iter().filter(|(n, _)| !names.contains(n)))
+    }
+
+    /// A copy with only the named labels.
+    pub fn only(&self, names: &[&str]) -> Labels {
+        Labels::from_sorted(self.iter().filter(|(n, _)| names.contains(n)))
+    }
+
+    /// A builder seeded with this set, to add, replace or remove labels.
+    pub fn to_builder(&self) -> LabelsBuilder {
+        let mut b = LabelsBuilder::new();
+        for (n, v) in self.iter() {
+            b.push(n, v);
+        }
+        b
+    }
+
+    /// Owned pairs.
+    pub fn to_vec(&self) -> Vec<Label> {
+        self.iter().map(|(n, v)| Label::new(n, v)).collect()
+    }
+
+    /// Bytes used by the encoded pairs (for memory accounting).
+    pub fn encoded_len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Stable 64-bit hash: XXH64 over `name 0xff value 0xff ...`, as Prometheus'
+    /// `labels.Hash` computes it.
+    pub fn hash(&self) -> u64 {
+        let mut buf = Vec::with_capacity(self.data.len() + 16);
+        for (n, v) in self.iter() {
+            buf.extend_from_slice(n.as_bytes());
+            buf.push(0xff);
+            buf.extend_from_slice(v.as_bytes());
+            buf.push(0xff);
+        }
+        xxhash_rust::xxh64::xxh64(&buf, 0)
+    }
+
+    /// Validates names (non-empty, scheme, unique, sorted); values are UTF-8 by type.
+    pub fn validate(&self, scheme: NameValidation) -> Result<()> {
+        let mut prev: Option<&str> = None;
+        for (n, _) in self.iter() {
+            validate_label_name(n, scheme)?;
+            if let Some(p) = prev {
+                if p == n {
+                    return Err(Error::InvalidLabels {
+                        labels: self.to_string(),
+                        reason: format!("duplicate label name {n:?}"),
+                    });
+                }
+                if p > n {
+                    return Err(Error::InvalidLabels {
+                        labels: self.to_string(),
+                        reason: "labels are not sorted".into(),
+                    });
+                }
+            }
+            prev = Some(n);
+        }
+        Ok(())
+    }
+}
+
+/// Iterator over the pairs of a [`Labels`].
+pub struct LabelsIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> LabelsIter<'a> {
+    fn take_str(&mut self) -> Option<&'a str> {
+        let (len, n) = get_uvarint(self.rest)?;
+        let end = n.checked_add(usize::try_from(len).ok()?)?;
+        let bytes = self.rest.get(n..end)?;
+        self.rest = &self.rest[end..];
+        // Written only from &str in `from_sorted`, so this never fails.
+        std::str::from_utf8(bytes).ok()
+    }
+}
+
+impl<'a> Iterator for LabelsIter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let name = self.take_str()?;
+        let value = self.take_str()?;
+        Some((name, value))
+    }
+}
+
+impl PartialEq for Labels {
+    fn eq(&self, other: &Self) -> bool {
+        self.data == other.data
+    }
+}
+impl Eq for Labels {}
+
+impl std::hash::Hash for Labels {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.data.hash(state);
+    }
+}
+
+impl Ord for Labels {
+    /// Prometheus' `labels.Compare`: pairwise by name, then value; shorter sets first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        let mut a = self.iter();
+        let mut b = other.iter();
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return Ordering::Equal,
+                (None, Some(_)) => return Ordering::Less,
+                (Some(_), None) => return Ordering::Greater,
+                (Some((an, av)), Some((bn, bv))) => {
+                    let o = an.cmp(bn).then_with(|| av.cmp(bv));
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+            }
+        }
+    }
+}
+impl PartialOrd for Labels {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Labels {
+    /// Prometheus' `labels.String()`: `{a="1", b="2"}` with Go-quoted values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{")?;
+        for (i, (n, v)) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{n}={}", go_quote(v))?;
+        }
+        f.write_str("}")
+    }
+}
+
+impl fmt::Debug for Labels {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Collects label pairs in any order, then sorts and validates them into [`Labels`].
+#[derive(Debug, Default, Clone)]
+pub struct LabelsBuilder {
+    pairs: Vec<(String, String)>,
+    scheme: NameValidation,
+}
+
+impl LabelsBuilder {
+    pub fn new() -> Self {
+        LabelsBuilder::default()
+    }
+
+    /// Uses the given name validation scheme in [`LabelsBuilder::build`].
+    pub fn with_validation(mut self, scheme: NameValidation) -> Self {
+        self.scheme = scheme;
+        self
+    }
+
+    /// Appends a pair (duplicates are reported by `build`).
+    pub fn push(&mut self, name: &str, value: &str) -> &mut Self {
+        self.pairs.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets `name` to `value`, replacing an existing pair; an empty value removes it.
+    pub fn set(&mut self, name: &str, value: &str) -> &mut Self {
+        self.pairs.retain(|(n, _)| n != name);
+        if !value.is_empty() {
+            self.pairs.push((name.to_owned(), value.to_owned()));
+        }
+        self
+    }
+
+    /// Removes `name`.
+    pub fn del(&mut self, name: &str) -> &mut Self {
+        self.pairs.retain(|(n, _)| n != name);
+        self
+    }
+
+    /// The current value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sorts, checks and encodes the pairs.
+    pub fn build(mut self) -> Result<Labels> {
+        self.pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        for w in self.pairs.windows(2) {
+            if w[0].0 == w[1].0 {
+                let shown =
+                    Labels::from_sorted(self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+                return Err(Error::InvalidLabels {
+                    labels: shown.to_string(),
+                    reason: format!("duplicate label name {:?}", w[0].0),
+                });
+            }
+        }
+        for (n, _) in &self.pairs {
+            validate_label_name(n, self.scheme)?;
+        }
+        Ok(Labels::from_sorted(
+            self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_and_drops_empty_values() {
+        let l = Labels::new(&[("b", "2"), ("a", "1"), ("c", "")]).unwrap();
+        assert_eq!(l.to_string(), r#"{a="1", b="2"}"#);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l.get("b"), Some("2"));
+        assert_eq!(l.get("c"), None);
+    }
+
+    #[test]
+    fn rejects_duplicates_and_empty_names() {
+        let e = Labels::new(&[("a", "1"), ("a", "2")]).unwrap_err();
+        assert!(e.to_string().contains("duplicate label name \"a\""), "{e}");
+        assert!(Labels::new(&[("", "x")]).is_err());
+    }
+
+    #[test]
+    fn legacy_validation_rejects_dots_utf8_accepts() {
+        let mut b = LabelsBuilder::new().with_validation(NameValidation::Legacy);
+        b.push("service.name", "x");
+        assert!(b.build().is_err());
+        assert!(Labels::new(&[("service.name", "x")]).is_ok());
+    }
+
+    #[test]
+    fn compare_follows_prometheus() {
+        let a = Labels::new(&[("a", "1")]).unwrap();
+        let b = Labels::new(&[("a", "1"), ("b", "1")]).unwrap();
+        let c = Labels::new(&[("a", "2")]).unwrap();
+        assert!(a < b);
+        assert!(b < c);
+    }
+
+    #[test]
+    fn hash_matches_prometheus_definition() {
+        let l = Labels::new(&[("a", "b")]).unwrap();
+        let expected = xxhash_rust::xxh64::xxh64(b"a\xffb\xff", 0);
+        assert_eq!(l.hash(), expected);
+    }
+
+    #[test]
+    fn display_quotes_like_go() {
+        let l = Labels::new(&[("a", "x\"y\n")]).unwrap();
+        assert_eq!(l.to_string(), r#"{a="x\"y\n"}"#);
+    }
+}
