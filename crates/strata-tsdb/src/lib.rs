@@ -4,6 +4,7 @@
 //! `meta.json`), the write-ahead log is Prometheus' WAL format, so Prometheus' and Thanos'
 //! tools read what we write and we read what they write.
 
+pub mod chunkenc;
 pub mod encoding;
 pub mod error;
 pub mod mmap;

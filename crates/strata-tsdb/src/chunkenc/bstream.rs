@@ -1,0 +1,185 @@
+//! Bit streams for chunk encodings, most significant bit first.
+
+use crate::error::{Error, Result};
+
+/// Appends bits to a byte vector.
+#[derive(Debug, Clone, Default)]
+pub struct BitWriter {
+    pub(crate) bytes: Vec<u8>,
+    /// Bits still free in the last byte (0 = start a new byte).
+    free: u8,
+}
+
+impl BitWriter {
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        BitWriter { bytes, free: 0 }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn write_bit(&mut self, bit: bool) {
+        if self.free == 0 {
+            self.bytes.push(0);
+            self.free = 8;
+        }
+        if bit {
+            if let Some(last) = self.bytes.last_mut() {
+                *last |= 1 << (self.free - 1);
+            }
+        }
+        self.free -= 1;
+    }
+
+    pub fn write_byte(&mut self, b: u8) {
+        if self.free == 0 {
+            self.bytes.push(b);
+            return;
+        }
+        let free = self.free;
+        if let Some(last) = self.bytes.last_mut() {
+            *last |= b >> (8 - free);
+        }
+        self.bytes.push(b << free);
+    }
+
+    /// Writes the lowest `n` bits of `v`, most significant first.
+    pub fn write_bits(&mut self, v: u64, n: u8) {
+        let mut n = n;
+        let mut v = if n == 64 { v } else { v << (64 - n) };
+        while n >= 8 {
+            self.write_byte((v >> 56) as u8);
+            v <<= 8;
+            n -= 8;
+        }
+        while n > 0 {
+            self.write_bit(v >> 63 == 1);
+            v <<= 1;
+            n -= 1;
+        }
+    }
+}
+
+/// Reads bits from a byte slice.
+#[derive(Debug, Clone)]
+pub struct BitReader<'a> {
+    b: &'a [u8],
+    /// Index of the current byte.
+    pos: usize,
+    /// Bits already consumed in the current byte.
+    used: u8,
+}
+
+impl<'a> BitReader<'a> {
+    pub fn new(b: &'a [u8]) -> Self {
+        BitReader { b, pos: 0, used: 0 }
+    }
+
+    /// A reader positioned at bit `bit_pos` of `b`.
+    pub fn at(b: &'a [u8], bit_pos: usize) -> Self {
+        BitReader {
+            b,
+            pos: bit_pos / 8,
+            used: (bit_pos % 8) as u8,
+        }
+    }
+
+    /// The current position in bits from the start.
+    pub fn bit_position(&self) -> usize {
+        self.pos * 8 + usize::from(self.used)
+    }
+
+    fn eof() -> Error {
+        Error::Decode("unexpected end of chunk data".into())
+    }
+
+    pub fn read_bit(&mut self) -> Result<bool> {
+        let byte = *self.b.get(self.pos).ok_or_else(Self::eof)?;
+        let bit = (byte >> (7 - self.used)) & 1 == 1;
+        self.used += 1;
+        if self.used == 8 {
+            self.used = 0;
+            self.pos += 1;
+        }
+        Ok(bit)
+    }
+
+    pub fn read_byte(&mut self) -> Result<u8> {
+        Ok(self.read_bits(8)? as u8)
+    }
+
+    /// Reads `n` (≤ 64) bits as the low bits of the result.
+    pub fn read_bits(&mut self, n: u8) -> Result<u64> {
+        let mut n = n;
+        let mut v = 0u64;
+        // Fast path: whole bytes when aligned.
+        while n >= 8 && self.used == 0 {
+            let byte = *self.b.get(self.pos).ok_or_else(Self::eof)?;
+            v = (v << 8) | u64::from(byte);
+            self.pos += 1;
+            n -= 8;
+        }
+        while n > 0 {
+            let byte = *self.b.get(self.pos).ok_or_else(Self::eof)?;
+            let avail = 8 - self.used;
+            let take = avail.min(n);
+            let shift = avail - take;
+            let bits = (byte >> shift) & ((1u16 << take) - 1) as u8;
+            v = (v << take) | u64::from(bits);
+            self.used += take;
+            if self.used == 8 {
+                self.used = 0;
+                self.pos += 1;
+            }
+            n -= take;
+        }
+        Ok(v)
+    }
+
+    /// Reads a Go uvarint byte by byte from the bit stream.
+    pub fn read_uvarint(&mut self) -> Result<u64> {
+        let mut x = 0u64;
+        let mut s = 0u32;
+        for i in 0..10 {
+            let c = self.read_byte()?;
+            if c < 0x80 {
+                if i == 9 && c > 1 {
+                    break;
+                }
+                return Ok(x | (u64::from(c) << s));
+            }
+            x |= u64::from(c & 0x7f) << s;
+            s += 7;
+        }
+        Err(Error::Decode("varint overflows 64 bits in chunk".into()))
+    }
+
+    /// Reads a Go (zig-zag) varint.
+    pub fn read_varint(&mut self) -> Result<i64> {
+        let ux = self.read_uvarint()?;
+        let x = (ux >> 1) as i64;
+        Ok(if ux & 1 != 0 { !x } else { x })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn bits_round_trip(items in proptest::collection::vec((any::<u64>(), 1u8..=64), 0..50)) {
+            let mut w = BitWriter::default();
+            for (v, n) in &items {
+                w.write_bits(*v, *n);
+            }
+            let mut r = BitReader::new(w.bytes());
+            for (v, n) in &items {
+                let mask = if *n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+                prop_assert_eq!(r.read_bits(*n).unwrap(), v & mask);
+            }
+        }
+    }
+}
