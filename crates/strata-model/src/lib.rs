@@ -9,6 +9,7 @@ pub mod error;
 pub mod gofmt;
 pub mod labels;
 pub mod matcher;
+pub mod merge;
 pub mod regex;
 pub mod sample;
 pub mod storage;

@@ -1,0 +1,175 @@
+//! One in-memory series: closed XOR chunks, the open chunk, and an optional buffer of
+//! out-of-order samples accepted within the out-of-order window.
+
+use std::sync::Arc;
+
+use strata_model::Labels;
+
+use crate::chunkenc::XorChunk;
+
+/// A closed, immutable head chunk.
+#[derive(Debug, Clone)]
+pub struct HeadChunk {
+    pub mint: i64,
+    pub maxt: i64,
+    pub data: Arc<[u8]>,
+}
+
+/// The chunk still being appended to.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenChunk {
+    pub mint: i64,
+    pub chunk: XorChunk,
+}
+
+/// An in-memory series.
+#[derive(Debug)]
+pub(crate) struct MemSeries {
+    pub labels: Labels,
+    pub closed: Vec<HeadChunk>,
+    pub open: Option<OpenChunk>,
+    /// Timestamp and value bits of the newest in-order sample (valid when `has_samples`).
+    pub last_t: i64,
+    pub last_v: u64,
+    /// Out-of-order samples, sorted by timestamp, unique timestamps.
+    pub ooo: Option<Box<Vec<(i64, f64)>>>,
+    /// Whether the series record has reached the WAL.
+    pub logged: bool,
+}
+
+impl MemSeries {
+    pub fn new(labels: Labels) -> Self {
+        MemSeries {
+            labels,
+            closed: Vec::new(),
+            open: None,
+            last_t: i64::MIN,
+            last_v: 0,
+            ooo: None,
+            logged: false,
+        }
+    }
+
+    pub fn has_samples(&self) -> bool {
+        self.open.is_some() || !self.closed.is_empty()
+    }
+
+    /// Smallest timestamp held (in-order or out-of-order), if any.
+    pub fn min_time(&self) -> Option<i64> {
+        let in_order = self.closed.first().map(|c| c.mint).or(self.open.as_ref().map(|o| o.mint));
+        let ooo = self.ooo.as_ref().and_then(|o| o.first().map(|s| s.0));
+        match (in_order, ooo) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Largest timestamp held, if any.
+    pub fn max_time(&self) -> Option<i64> {
+        let in_order = self.has_samples().then_some(self.last_t);
+        let ooo = self.ooo.as_ref().and_then(|o| o.last().map(|s| s.0));
+        match (in_order, ooo) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Appends an in-order sample (the caller has validated `t > last_t`). A new chunk is
+    /// cut after `max_samples` samples or when `t` crosses a `chunk_range` boundary, so
+    /// that no chunk spans two blocks.
+    pub fn append(&mut self, t: i64, v: f64, max_samples: u16, chunk_range: i64) {
+        let cut = match &self.open {
+            None => true,
+            Some(o) => {
+                o.chunk.num_samples() >= max_samples
+                    || t.div_euclid(chunk_range) != o.mint.div_euclid(chunk_range)
+            }
+        };
+        if cut {
+            self.close_open();
+            self.open = Some(OpenChunk { mint: t, chunk: XorChunk::new() });
+        }
+        if let Some(o) = self.open.as_mut() {
+            o.chunk.append(t, v);
+        }
+        self.last_t = t;
+        self.last_v = v.to_bits();
+    }
+
+    fn close_open(&mut self) {
+        if let Some(o) = self.open.take() {
+            self.closed.push(HeadChunk {
+                mint: o.mint,
+                maxt: o.chunk.last_t(),
+                data: Arc::from(o.chunk.bytes()),
+            });
+        }
+    }
+
+    /// Inserts an out-of-order sample. Returns `Err(stored)` when a different value is
+    /// already stored at `t`, `Ok(false)` for an identical duplicate.
+    pub fn insert_ooo(&mut self, t: i64, v: f64) -> Result<bool, f64> {
+        let buf = self.ooo.get_or_insert_with(Default::default);
+        match buf.binary_search_by_key(&t, |s| s.0) {
+            Ok(i) => {
+                let stored = buf[i].1;
+                if stored.to_bits() == v.to_bits() { Ok(false) } else { Err(stored) }
+            }
+            Err(i) => {
+                buf.insert(i, (t, v));
+                Ok(true)
+            }
+        }
+    }
+
+    /// The value stored out of order at `t`, if any.
+    pub fn ooo_at(&self, t: i64) -> Option<f64> {
+        let buf = self.ooo.as_ref()?;
+        buf.binary_search_by_key(&t, |s| s.0).ok().map(|i| buf[i].1)
+    }
+
+    /// Chunks overlapping `[mint, maxt]`, the open one copied, plus out-of-order samples in
+    /// range.
+    pub fn snapshot(&self, mint: i64, maxt: i64) -> (Vec<HeadChunk>, Vec<(i64, f64)>) {
+        let mut chunks: Vec<HeadChunk> =
+            self.closed.iter().filter(|c| c.maxt >= mint && c.mint <= maxt).cloned().collect();
+        if let Some(o) = &self.open {
+            let omax = o.chunk.last_t();
+            if omax >= mint && o.mint <= maxt {
+                chunks.push(HeadChunk { mint: o.mint, maxt: omax, data: Arc::from(o.chunk.bytes()) });
+            }
+        }
+        let ooo = self
+            .ooo
+            .as_ref()
+            .map(|b| b.iter().copied().filter(|s| s.0 >= mint && s.0 <= maxt).collect())
+            .unwrap_or_default();
+        (chunks, ooo)
+    }
+
+    /// Drops data older than `mint`: whole chunks whose samples are all before it, and
+    /// out-of-order samples before it. A chunk straddling `mint` is kept whole (queries
+    /// filter by time). Returns true when the series is now empty.
+    pub fn truncate_before(&mut self, mint: i64) -> bool {
+        self.closed.retain(|c| c.maxt >= mint);
+        if self.open.as_ref().is_some_and(|o| o.chunk.last_t() < mint) {
+            self.open = None;
+        }
+        if let Some(b) = self.ooo.as_mut() {
+            b.retain(|s| s.0 >= mint);
+            if b.is_empty() {
+                self.ooo = None;
+            }
+        }
+        !self.has_samples() && self.ooo.is_none()
+    }
+
+    /// Approximate heap bytes held by this series (labels, chunks, buffers).
+    pub fn heap_size(&self) -> usize {
+        let closed: usize = self.closed.iter().map(|c| c.data.len() + 16).sum::<usize>()
+            + self.closed.capacity() * std::mem::size_of::<HeadChunk>();
+        let open = self.open.as_ref().map_or(0, |o| o.chunk.heap_size());
+        let ooo = self.ooo.as_ref().map_or(0, |b| b.capacity() * 16 + 24);
+        self.labels.encoded_len() + 16 + closed + open + ooo
+    }
+}
