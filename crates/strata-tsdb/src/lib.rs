@@ -4,8 +4,12 @@
 //! `meta.json`), the write-ahead log is Prometheus' WAL format, so Prometheus' and Thanos'
 //! tools read what we write and we read what they write.
 
+pub mod chunkenc;
+pub mod chunks;
 pub mod encoding;
 pub mod error;
+pub mod meta;
 pub mod mmap;
+pub mod tombstones;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Native histogram chunk decoding (in progress).

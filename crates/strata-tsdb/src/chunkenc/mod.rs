@@ -1,0 +1,3 @@
+//! Chunk encodings.
+
+pub mod histogram;
