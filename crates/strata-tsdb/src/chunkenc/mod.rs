@@ -1,3 +1,4 @@
 //! Chunk encodings.
 
 pub mod histogram;
+pub mod histogram_bits;
