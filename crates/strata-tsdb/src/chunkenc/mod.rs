@@ -2,6 +2,8 @@
 //! 3 = float native histograms.
 
 pub mod bstream;
+pub mod histogram;
+pub mod histogram_bits;
 pub mod xor;
 
 pub use xor::{XorChunk, XorIter};
