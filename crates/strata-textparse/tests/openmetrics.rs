@@ -106,9 +106,18 @@ fn eof_rules() {
         Parser::new("a 1\nb 2", OM).nth(2),
         Some(Err(Error::MissingEof { line: 2 }))
     );
-    assert_eq!(err("# EOF\n\n", OM), "line 2: unexpected data after \"# EOF\"");
-    assert_eq!(err("# EOF\na 1\n", OM), "line 2: unexpected data after \"# EOF\"");
-    assert_eq!(err("# EOF \n", OM), "line 1: expected \"# HELP\", \"# TYPE\", \"# UNIT\" or \"# EOF\", got \"# EOF \"");
+    assert_eq!(
+        err("# EOF\n\n", OM),
+        "line 2: unexpected data after \"# EOF\""
+    );
+    assert_eq!(
+        err("# EOF\na 1\n", OM),
+        "line 2: unexpected data after \"# EOF\""
+    );
+    assert_eq!(
+        err("# EOF \n", OM),
+        "line 1: expected \"# HELP\", \"# TYPE\", \"# UNIT\" or \"# EOF\", got \"# EOF \""
+    );
     let mut p = Parser::new("# EOF\n", OM);
     assert_eq!(p.next_entry(), Ok(Some(Entry::Eof)));
     assert_eq!(p.next_entry(), Ok(None));
@@ -151,28 +160,76 @@ fn errors() {
     let cases = [
         ("\n# EOF", "line 1: unexpected empty line"),
         ("a 1\n\n# EOF", "line 2: unexpected empty line"),
-        ("# comment\n# EOF", "line 1: expected \"# HELP\", \"# TYPE\", \"# UNIT\" or \"# EOF\", got \"# comment\""),
-        ("# HELP a\n# EOF", "line 1: expected ' ' and text after HELP a, got end of line"),
-        ("# TYPE a untyped\n# EOF", "line 1: invalid metric type \"untyped\""),
-        ("# UNIT a_bytes seconds\n# EOF", "line 1: unit \"seconds\" not a suffix of metric \"a_bytes\""),
-        ("# UNIT seconds seconds\n# EOF", "line 1: unit \"seconds\" not a suffix of metric \"seconds\""),
+        (
+            "# comment\n# EOF",
+            "line 1: expected \"# HELP\", \"# TYPE\", \"# UNIT\" or \"# EOF\", got \"# comment\"",
+        ),
+        (
+            "# HELP a\n# EOF",
+            "line 1: expected ' ' and text after HELP a, got end of line",
+        ),
+        (
+            "# TYPE a untyped\n# EOF",
+            "line 1: invalid metric type \"untyped\"",
+        ),
+        (
+            "# UNIT a_bytes seconds\n# EOF",
+            "line 1: unit \"seconds\" not a suffix of metric \"a_bytes\"",
+        ),
+        (
+            "# UNIT seconds seconds\n# EOF",
+            "line 1: unit \"seconds\" not a suffix of metric \"seconds\"",
+        ),
         ("a  1\n# EOF", "line 1: invalid float \"\""),
         ("a 1 \n# EOF", "line 1: invalid float \"\" as timestamp"),
-        (" a 1\n# EOF", "line 1: expected metric name or '{', got \" \""),
+        (
+            " a 1\n# EOF",
+            "line 1: expected metric name or '{', got \" \"",
+        ),
         ("a { b=\"c\"} 1\n# EOF", "line 1: invalid float \"{\""),
-        ("a{ b=\"c\"} 1\n# EOF", "line 1: expected label name or '}', got \" \""),
-        ("a{b=\"c\" } 1\n# EOF", "line 1: expected ',' or '}' after label value, got \" \""),
+        (
+            "a{ b=\"c\"} 1\n# EOF",
+            "line 1: expected label name or '}', got \" \"",
+        ),
+        (
+            "a{b=\"c\" } 1\n# EOF",
+            "line 1: expected ',' or '}' after label value, got \" \"",
+        ),
         ("a{b=}\n# EOF", "line 1: expected label value, got \"}\""),
-        ("a\t1\n# EOF", "line 1: expected ' ' before value, got \"\\t\""),
+        (
+            "a\t1\n# EOF",
+            "line 1: expected ' ' before value, got \"\\t\"",
+        ),
         ("a 1 NaN\n# EOF", "line 1: invalid timestamp \"NaN\""),
         ("a 1 +Inf\n# EOF", "line 1: invalid timestamp \"+Inf\""),
-        ("a 1 1 1\n# EOF", "line 1: expected exemplar \"# {\", got \"1\""),
-        ("a 1 # {b=\"c\"}\n# EOF", "line 1: expected ' ' before exemplar value, got end of line"),
-        ("a 1 # {b=\"c\"} x\n# EOF", "line 1: exemplar: invalid float \"x\""),
-        ("a 1 # {b=\"c\"} 1 2 3\n# EOF", "line 1: expected end of line, got \" \""),
-        ("a 1 # {\"x\"} 1\n# EOF", "line 1: expected '=' after label name, got \"}\""),
-        ("a 1 #{b=\"c\"} 1\n# EOF", "line 1: expected exemplar \"# {\", got \"#\""),
-        ("a{b=\"1\",b=\"1\"} 1\n# EOF", "line 1: duplicate label name \"b\""),
+        (
+            "a 1 1 1\n# EOF",
+            "line 1: expected exemplar \"# {\", got \"1\"",
+        ),
+        (
+            "a 1 # {b=\"c\"}\n# EOF",
+            "line 1: expected ' ' before exemplar value, got end of line",
+        ),
+        (
+            "a 1 # {b=\"c\"} x\n# EOF",
+            "line 1: exemplar: invalid float \"x\"",
+        ),
+        (
+            "a 1 # {b=\"c\"} 1 2 3\n# EOF",
+            "line 1: expected end of line, got \" \"",
+        ),
+        (
+            "a 1 # {\"x\"} 1\n# EOF",
+            "line 1: expected '=' after label name, got \"}\"",
+        ),
+        (
+            "a 1 #{b=\"c\"} 1\n# EOF",
+            "line 1: expected exemplar \"# {\", got \"#\"",
+        ),
+        (
+            "a{b=\"1\",b=\"1\"} 1\n# EOF",
+            "line 1: duplicate label name \"b\"",
+        ),
     ];
     for (input, want) in cases {
         assert_eq!(err(input, OM), want, "{input:?}");

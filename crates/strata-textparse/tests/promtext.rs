@@ -65,7 +65,10 @@ fn borrows_when_no_escapes() {
         panic!()
     };
     assert!(matches!(name, Cow::Borrowed("a")));
-    assert!(matches!(labels[0], (Cow::Borrowed("b"), Cow::Borrowed("c"))));
+    assert!(matches!(
+        labels[0],
+        (Cow::Borrowed("b"), Cow::Borrowed("c"))
+    ));
 }
 
 #[test]
@@ -82,7 +85,12 @@ fn whitespace_is_lenient() {
 fn utf8_quoted_names() {
     assert_eq!(
         sample(r#"{"my.metric", "my.label"="x", b="y"} 1"#, T),
-        ("my.metric".into(), l(&[("my.label", "x"), ("b", "y")]), 1.0, None)
+        (
+            "my.metric".into(),
+            l(&[("my.label", "x"), ("b", "y")]),
+            1.0,
+            None
+        )
     );
     assert_eq!(
         sample(r#"{a="x", "my.metric"} 1"#, T),
@@ -93,7 +101,10 @@ fn utf8_quoted_names() {
         ("esc\"aped".into(), vec![], 2.0, None)
     );
     assert_eq!(
-        all("# TYPE \"my.metric\" gauge\n# HELP \"my.metric\" héllo\n", T),
+        all(
+            "# TYPE \"my.metric\" gauge\n# HELP \"my.metric\" héllo\n",
+            T
+        ),
         vec![
             Entry::Type {
                 family: "my.metric",
@@ -109,7 +120,11 @@ fn utf8_quoted_names() {
 
 #[test]
 fn values() {
-    for (s, v) in [("NaN", f64::NAN), ("+Inf", f64::INFINITY), ("-Inf", f64::NEG_INFINITY)] {
+    for (s, v) in [
+        ("NaN", f64::NAN),
+        ("+Inf", f64::INFINITY),
+        ("-Inf", f64::NEG_INFINITY),
+    ] {
         let got = sample(&format!("x {s}"), T).2;
         assert!(got == v || (got.is_nan() && v.is_nan()), "{s}");
     }
@@ -177,31 +192,73 @@ fn no_final_newline_and_empty_input() {
 fn errors() {
     let cases = [
         ("a{b=}", "line 1: expected label value, got \"}\""),
-        ("a 1\nb{c=\"d\" 1", "line 2: expected ',' or '}' after label value, got \"1\""),
-        ("a{b=\"c\"", "line 1: expected ',' or '}' after label value, got end of line"),
+        (
+            "a 1\nb{c=\"d\" 1",
+            "line 2: expected ',' or '}' after label value, got \"1\"",
+        ),
+        (
+            "a{b=\"c\"",
+            "line 1: expected ',' or '}' after label value, got end of line",
+        ),
         ("a{b=\"c}", "line 1: unterminated quoted string"),
         ("a{b=\"1\",b=\"2\"} 1", "line 1: duplicate label name \"b\""),
-        ("a{1b=\"1\"} 1", "line 1: expected label name or '}', got \"1b\""),
-        ("a{b\"1\"} 1", "line 1: expected '=' after label name \"b\", got \"\\\"\""),
+        (
+            "a{1b=\"1\"} 1",
+            "line 1: expected label name or '}', got \"1b\"",
+        ),
+        (
+            "a{b\"1\"} 1",
+            "line 1: expected '=' after label name \"b\", got \"\\\"\"",
+        ),
         ("1a 1", "line 1: expected metric name or '{', got \"1a\""),
-        ("a", "line 1: expected whitespace before value, got end of line"),
+        (
+            "a",
+            "line 1: expected whitespace before value, got end of line",
+        ),
         ("a ", "line 1: expected value, got end of line"),
-        ("a-b 1", "line 1: expected whitespace before value, got \"-\""),
+        (
+            "a-b 1",
+            "line 1: expected whitespace before value, got \"-\"",
+        ),
         ("a abc", "line 1: invalid float \"abc\""),
         ("a 1_0", "line 1: invalid float \"1_0\""),
         ("a 1e999", "line 1: float \"1e999\" out of range"),
         ("a 1 1.5", "line 1: invalid timestamp \"1.5\""),
-        ("a 1 2 3", "line 1: expected end of line after timestamp, got \"3\""),
+        (
+            "a 1 2 3",
+            "line 1: expected end of line after timestamp, got \"3\"",
+        ),
         ("{a=\"b\"} 1", "line 1: metric name not set"),
-        ("a{\"b\"} 1", "line 1: metric name already set, got second name \"b\""),
-        ("a{__name__=\"b\"} 1", "line 1: label name \"__name__\" is not allowed; give the metric name instead"),
+        (
+            "a{\"b\"} 1",
+            "line 1: metric name already set, got second name \"b\"",
+        ),
+        (
+            "a{__name__=\"b\"} 1",
+            "line 1: label name \"__name__\" is not allowed; give the metric name instead",
+        ),
         ("# TYPE a foo", "line 1: invalid metric type \"foo\""),
-        ("# TYPE a gaugehistogram", "line 1: invalid metric type \"gaugehistogram\""),
-        ("# TYPE a", "line 1: expected metric type after metric name, got end of line"),
-        ("# HELP 1a x", "line 1: expected metric name after HELP, got \"1a\""),
-        ("# HELP a-b x", "line 1: expected whitespace after metric name, got \"-\""),
+        (
+            "# TYPE a gaugehistogram",
+            "line 1: invalid metric type \"gaugehistogram\"",
+        ),
+        (
+            "# TYPE a",
+            "line 1: expected metric type after metric name, got end of line",
+        ),
+        (
+            "# HELP 1a x",
+            "line 1: expected metric name after HELP, got \"1a\"",
+        ),
+        (
+            "# HELP a-b x",
+            "line 1: expected whitespace after metric name, got \"-\"",
+        ),
         ("a{\"\"=\"x\"} 1", "line 1: empty label name"),
-        ("a{b=\"c\"}{d=\"e\"} 1", "line 1: expected whitespace before value, got \"{\""),
+        (
+            "a{b=\"c\"}{d=\"e\"} 1",
+            "line 1: expected whitespace before value, got \"{\"",
+        ),
         ("a 1 # comment", "line 1: invalid timestamp \"#\""),
     ];
     for (input, want) in cases {
@@ -228,10 +285,16 @@ fn invalid_utf8_bytes() {
 
 #[test]
 fn labels_helper() {
-    let labels = vec![(Cow::Borrowed("b"), Cow::Borrowed("2")), (Cow::Borrowed("a"), Cow::Borrowed("1"))];
+    let labels = vec![
+        (Cow::Borrowed("b"), Cow::Borrowed("2")),
+        (Cow::Borrowed("a"), Cow::Borrowed("1")),
+    ];
     let ls = strata_textparse::samples_to_labels("m", &labels).unwrap_or_default();
     assert_eq!(ls.to_string(), r#"{__name__="m", a="1", b="2"}"#);
-    let dup = vec![(Cow::Borrowed("a"), Cow::Borrowed("1")), (Cow::Borrowed("a"), Cow::Borrowed("2"))];
+    let dup = vec![
+        (Cow::Borrowed("a"), Cow::Borrowed("1")),
+        (Cow::Borrowed("a"), Cow::Borrowed("2")),
+    ];
     let e = strata_textparse::samples_to_labels("m", &dup);
     assert!(e.is_err_and(|e| e.to_string().contains("duplicate label name \"a\"")));
 }
@@ -239,7 +302,10 @@ fn labels_helper() {
 #[test]
 fn content_type_negotiation() {
     use strata_textparse::format_from_content_type as f;
-    assert_eq!(f("application/openmetrics-text; version=1.0.0; charset=utf-8"), Format::OpenMetrics);
+    assert_eq!(
+        f("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        Format::OpenMetrics
+    );
     assert_eq!(f("application/openmetrics-text"), Format::OpenMetrics);
     assert_eq!(f("text/plain; version=0.0.4"), T);
     assert_eq!(f(""), T);

@@ -70,7 +70,10 @@ struct Sample {
 
 fn is_legacy(s: &str, metric: bool) -> bool {
     s.bytes().enumerate().all(|(i, b)| {
-        b == b'_' || b.is_ascii_alphabetic() || (metric && b == b':') || (i > 0 && b.is_ascii_digit())
+        b == b'_'
+            || b.is_ascii_alphabetic()
+            || (metric && b == b':')
+            || (i > 0 && b.is_ascii_digit())
     }) && !s.is_empty()
 }
 
@@ -95,10 +98,18 @@ fn render(s: &Sample, format: Format) -> String {
         parts.push(quote(&s.name));
     }
     for (n, v) in &s.labels {
-        let n = if is_legacy(n, false) { n.clone() } else { quote(n) };
+        let n = if is_legacy(n, false) {
+            n.clone()
+        } else {
+            quote(n)
+        };
         parts.push(format!("{n}={}", quote(v)));
     }
-    let mut line = if legacy_name { s.name.clone() } else { String::new() };
+    let mut line = if legacy_name {
+        s.name.clone()
+    } else {
+        String::new()
+    };
     if !parts.is_empty() || !legacy_name {
         line.push('{');
         line.push_str(&parts.join(","));

@@ -70,9 +70,16 @@ fn alltypes_prom() {
         return;
     };
     let c = count(&input, Format::PrometheusText);
-    assert_eq!((c.samples, c.types, c.helps, c.comments), (1857, 237, 237, 1));
+    assert_eq!(
+        (c.samples, c.types, c.helps, c.comments),
+        (1857, 237, 237, 1)
+    );
     // The trailing `# EOF` line is an ordinary comment in the text format.
-    let e = find(&input, Format::PrometheusText, "go_gc_duration_seconds{quantile=\"0.25\"}");
+    let e = find(
+        &input,
+        Format::PrometheusText,
+        "go_gc_duration_seconds{quantile=\"0.25\"}",
+    );
     assert_eq!(
         e,
         Entry::Sample {
@@ -83,7 +90,11 @@ fn alltypes_prom() {
             exemplar: None
         }
     );
-    let e = find(&input, Format::PrometheusText, "go_gc_duration_seconds_count ");
+    let e = find(
+        &input,
+        Format::PrometheusText,
+        "go_gc_duration_seconds_count ",
+    );
     assert!(matches!(e, Entry::Sample { value, .. } if value == 190_932.0));
 }
 
@@ -133,10 +144,7 @@ fn alltypes_om() {
         e,
         Entry::Sample {
             name: Cow::Borrowed("rpc_durations_histogram_seconds_bucket"),
-            labels: vec![(
-                Cow::Borrowed("le"),
-                Cow::Borrowed("-0.0002899999999999998")
-            )],
+            labels: vec![(Cow::Borrowed("le"), Cow::Borrowed("-0.0002899999999999998"))],
             value: 3.0,
             timestamp_ms: None,
             exemplar: Some(Exemplar {
@@ -159,7 +167,10 @@ fn one_histogram_om() {
     let Some(input) = read("1histogram.om.txt") else {
         return;
     };
-    assert!(!input.ends_with('\n'), "file ends in `# EOF` without newline");
+    assert!(
+        !input.ends_with('\n'),
+        "file ends in `# EOF` without newline"
+    );
     let c = count(&input, Format::OpenMetrics);
     assert_eq!((c.samples, c.types, c.helps, c.eof), (42, 1, 1, 1));
     let e = find(
