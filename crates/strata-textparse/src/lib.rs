@@ -5,6 +5,23 @@
 //! escape sequence forces a copy, so parsing a typical scrape allocates only the label
 //! vector of each sample. Behaviour follows Prometheus' `promparse`/`openmetricsparse`
 //! (each format module documents the grammar it accepts).
+//!
+//! ```
+//! use strata_textparse::{Entry, Format, Parser};
+//!
+//! let body = "# TYPE up gauge\nup{job=\"node\"} 1 1700000000000\n";
+//! let mut p = Parser::new(body, Format::PrometheusText);
+//! let mut samples = 0;
+//! while let Some(entry) = p.next_entry()? {
+//!     if let Entry::Sample { name, labels, value, timestamp_ms, .. } = entry {
+//!         assert_eq!((name.as_ref(), labels.len(), value), ("up", 1, 1.0));
+//!         assert_eq!(timestamp_ms, Some(1_700_000_000_000));
+//!         samples += 1;
+//!     }
+//! }
+//! assert_eq!(samples, 1);
+//! # Ok::<(), strata_textparse::Error>(())
+//! ```
 
 mod cursor;
 mod entry;

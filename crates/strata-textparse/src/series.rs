@@ -28,6 +28,22 @@ enum NameTok<'a> {
     Quoted(Cow<'a, str>),
 }
 
+/// Label sets up to this size are checked for duplicates pair by pair while parsing.
+const LINEAR_DUP_CHECK: usize = 16;
+
+/// Sort-based duplicate check for long label sets (keeps hostile input from going quadratic).
+fn check_duplicates(labels: &LabelPairs<'_>) -> Result<(), String> {
+    if labels.len() <= LINEAR_DUP_CHECK {
+        return Ok(());
+    }
+    let mut names: Vec<&str> = labels.iter().map(|(n, _)| n.as_ref()).collect();
+    names.sort_unstable();
+    match names.windows(2).find(|w| w[0] == w[1]) {
+        Some(w) => Err(format!("duplicate label name {:?}", w[0])),
+        None => Ok(()),
+    }
+}
+
 /// Parses from just after `{` through the closing `}`. A quoted metric name found inside
 /// is stored in `name` (an error if `name` is already set).
 pub(crate) fn parse_label_set<'a>(
@@ -39,6 +55,7 @@ pub(crate) fn parse_label_set<'a>(
     loop {
         skip(c, mode);
         if c.eat(b'}') {
+            check_duplicates(&labels)?;
             return Ok(labels);
         }
         let tok = if c.peek() == Some(b'"') {
@@ -87,7 +104,8 @@ pub(crate) fn parse_label_set<'a>(
                 "label name \"__name__\" is not allowed; give the metric name instead".to_owned(),
             );
         }
-        if labels.iter().any(|(n, _)| *n == ln) {
+        // Linear scan while small; long sets are checked once at the end (see below).
+        if labels.len() < LINEAR_DUP_CHECK && labels.iter().any(|(n, _)| *n == ln) {
             return Err(format!("duplicate label name {ln:?}"));
         }
         labels.push((ln, value));

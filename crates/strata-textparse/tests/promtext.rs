@@ -311,3 +311,23 @@ fn content_type_negotiation() {
     assert_eq!(f(""), T);
     assert_eq!(f("garbage;;"), T);
 }
+
+#[test]
+fn many_labels() {
+    let mut line = String::from("m{");
+    for i in 0..5000 {
+        line.push_str(&format!("l{i}=\"{i}\","));
+    }
+    line.push_str("} 1");
+    let (_, labels, _, _) = sample(&line, T);
+    assert_eq!(labels.len(), 5000);
+    line.insert_str(2, "l4999=\"x\",");
+    assert_eq!(err(&line, T), "line 1: duplicate label name \"l4999\"");
+    assert_eq!(
+        err(
+            "m{a=\"1\",a=\"2\",b=\"\",c=\"\",d=\"\",e=\"\",f=\"\",g=\"\",h=\"\",i=\"\",j=\"\",k=\"\",l=\"\",n=\"\",o=\"\",p=\"\",q=\"\",r=\"\"} 1",
+            T
+        ),
+        "line 1: duplicate label name \"a\""
+    );
+}
