@@ -63,15 +63,19 @@ pub struct MergeSeriesSet {
 impl MergeSeriesSet {
     pub fn new(sets: Vec<SeriesSet>) -> Self {
         let heads = (0..sets.len()).map(|_| None).collect();
-        MergeSeriesSet { sets, heads, failed: false }
+        MergeSeriesSet {
+            sets,
+            heads,
+            failed: false,
+        }
     }
 
     fn fill(&mut self) -> Result<()> {
         for (i, set) in self.sets.iter_mut().enumerate() {
-            if self.heads[i].is_none() {
-                if let Some(s) = set.next() {
-                    self.heads[i] = Some(s?);
-                }
+            if self.heads[i].is_none()
+                && let Some(s) = set.next()
+            {
+                self.heads[i] = Some(s?);
             }
         }
         Ok(())
@@ -98,15 +102,21 @@ impl Iterator for MergeSeriesSet {
         let min = min?.clone();
         let mut parts: Vec<Box<dyn SampleIterator>> = Vec::new();
         for h in self.heads.iter_mut() {
-            if h.as_ref().is_some_and(|s| s.labels == min) {
-                if let Some(s) = h.take() {
-                    parts.push(s.samples);
-                }
+            if h.as_ref().is_some_and(|s| s.labels == min)
+                && let Some(s) = h.take()
+            {
+                parts.push(s.samples);
             }
         }
-        let samples: Box<dyn SampleIterator> =
-            if parts.len() == 1 { parts.remove(0) } else { Box::new(MergeSamples::new(parts)) };
-        Some(Ok(Series { labels: min, samples }))
+        let samples: Box<dyn SampleIterator> = if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Box::new(MergeSamples::new(parts))
+        };
+        Some(Ok(Series {
+            labels: min,
+            samples,
+        }))
     }
 }
 
@@ -120,7 +130,11 @@ pub struct MergeSamples {
 impl MergeSamples {
     pub fn new(its: Vec<Box<dyn SampleIterator>>) -> Self {
         let peeked = vec![None; its.len()];
-        MergeSamples { its, peeked, started: false }
+        MergeSamples {
+            its,
+            peeked,
+            started: false,
+        }
     }
 }
 
@@ -134,13 +148,15 @@ impl SampleIterator for MergeSamples {
         }
         let mut best: Option<(usize, i64)> = None;
         for (i, p) in self.peeked.iter().enumerate() {
-            if let Some((t, _)) = p {
-                if best.is_none_or(|(_, bt)| *t < bt) {
-                    best = Some((i, *t));
-                }
+            if let Some((t, _)) = p
+                && best.is_none_or(|(_, bt)| *t < bt)
+            {
+                best = Some((i, *t));
             }
         }
-        let Some((bi, bt)) = best else { return Ok(None) };
+        let Some((bi, bt)) = best else {
+            return Ok(None);
+        };
         let out = self.peeked[bi];
         for i in 0..self.its.len() {
             if self.peeked[i].is_some_and(|(t, _)| t == bt) {
@@ -162,7 +178,12 @@ mod tests {
             let v: Vec<Result<Series>> = self
                 .0
                 .iter()
-                .map(|(l, s)| Ok(Series { labels: l.clone(), samples: Box::new(VecSamples::new(s.clone())) }))
+                .map(|(l, s)| {
+                    Ok(Series {
+                        labels: l.clone(),
+                        samples: Box::new(VecSamples::new(s.clone())),
+                    })
+                })
                 .collect();
             Ok(Box::new(v.into_iter()))
         }
@@ -179,13 +200,19 @@ mod tests {
         let a = Labels::new(&[("a", "1")]).unwrap();
         let b = Labels::new(&[("a", "2")]).unwrap();
         let q1 = Fixed(vec![(a.clone(), vec![(1, 1.0), (3, 3.0)])]);
-        let q2 = Fixed(vec![(a.clone(), vec![(2, 2.0), (3, 30.0)]), (b.clone(), vec![(5, 5.0)])]);
+        let q2 = Fixed(vec![
+            (a.clone(), vec![(2, 2.0), (3, 30.0)]),
+            (b.clone(), vec![(5, 5.0)]),
+        ]);
         let m = MergeQuerier::new(vec![Box::new(q1), Box::new(q2)]);
         let out: Vec<_> = m
             .select(&[], &SelectHints::default())
             .unwrap()
             .map(|s| s.unwrap().collect_samples().unwrap())
             .collect();
-        assert_eq!(out, vec![(a, vec![(1, 1.0), (2, 2.0), (3, 3.0)]), (b, vec![(5, 5.0)])]);
+        assert_eq!(
+            out,
+            vec![(a, vec![(1, 1.0), (2, 2.0), (3, 3.0)]), (b, vec![(5, 5.0)])]
+        );
     }
 }

@@ -81,20 +81,20 @@ impl PromRegex {
             v.dedup();
             return Some(Kind::Set(v));
         }
-        if let Some(mid) = p.strip_prefix(".*").and_then(|s| s.strip_suffix(".*")) {
-            if is_literal(mid) {
-                return Some(Kind::Contains(mid.to_owned()));
-            }
+        if let Some(mid) = p.strip_prefix(".*").and_then(|s| s.strip_suffix(".*"))
+            && is_literal(mid)
+        {
+            return Some(Kind::Contains(mid.to_owned()));
         }
-        if let Some(pre) = p.strip_suffix(".*") {
-            if is_literal(pre) {
-                return Some(Kind::Prefix(pre.to_owned()));
-            }
+        if let Some(pre) = p.strip_suffix(".*")
+            && is_literal(pre)
+        {
+            return Some(Kind::Prefix(pre.to_owned()));
         }
-        if let Some(suf) = p.strip_prefix(".*") {
-            if is_literal(suf) {
-                return Some(Kind::Suffix(suf.to_owned()));
-            }
+        if let Some(suf) = p.strip_prefix(".*")
+            && is_literal(suf)
+        {
+            return Some(Kind::Suffix(suf.to_owned()));
         }
         None
     }
