@@ -22,6 +22,9 @@ pub enum Error {
     /// A selector string does not parse.
     #[error("invalid selector {selector:?}: {reason}")]
     InvalidSelector { selector: String, reason: String },
+    /// A duration string does not parse.
+    #[error("invalid duration {input:?}: {reason}")]
+    InvalidDuration { input: String, reason: String },
     /// A storage backend failed; the source says which and why.
     #[error("storage: {0}")]
     Storage(Box<dyn std::error::Error + Send + Sync>),

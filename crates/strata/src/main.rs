@@ -1,1 +1,45 @@
-fn main() {}
+//! The `strata` binary: one subcommand per component, named as Thanos names them, and
+//! `up` for everything in one process. Components live in library crates; this crate
+//! only parses flags and wires them together.
+
+mod cli;
+mod logging;
+mod tools;
+mod up;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = logging::init(&cli.log) {
+        eprintln!("strata: {e:#}");
+        return ExitCode::from(2);
+    }
+    let result = match cli.command {
+        Command::Up(args) => up::run(args),
+        Command::Tools(t) => tools::run(t),
+        Command::Agent(_) => not_built("agent", "the Strata agent (scrape, WAL, remote write)"),
+        Command::Receive(_) => not_built("receive", "the remote-write receiver"),
+        Command::Query(_) => not_built("query", "the querier"),
+        Command::Store(_) => not_built("store", "the store gateway"),
+        Command::Compact(_) => not_built("compact", "the bucket compactor"),
+        Command::Rule(_) => not_built("rule", "the ruler"),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("strata: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn not_built(cmd: &str, what: &str) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "`strata {cmd}` ({what}) is not part of this build yet; `strata up` runs the single-node TSDB and `strata tools tsdb` inspects data"
+    )
+}
