@@ -7,5 +7,6 @@
 pub mod encoding;
 pub mod error;
 pub mod mmap;
+pub mod wal;
 
 pub use error::{Error, Result};
