@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::wal::reader::{ReadFailure, WalReader};
 use crate::wal::segment::{PAGE_SIZE, list_segments, segment_path, valid_fragment_after};
 
-/// Checks the last segment of `dir` and, if its final record is torn, truncates it just
+/// Checks the last segment of `dir` (ignoring empty segments after it) and, if its final record is torn, truncates it just
 /// after the last complete record (then zero-pads it to a page boundary, which readers
 /// take as padding) and returns the segment and the offset where it was cut. Returns
 /// `None` when the last segment reads cleanly. Corruption that is not a torn tail is an
@@ -24,7 +24,7 @@ use crate::wal::segment::{PAGE_SIZE, list_segments, segment_path, valid_fragment
 /// of ours or Prometheus' logs empty records in practice). Call before [`crate::wal::Wal::open`], which
 /// starts a new segment after the last one.
 pub fn repair_torn_tail(dir: &Path) -> Result<Option<(u32, u64)>> {
-    let Some(&last) = list_segments(dir)?.last() else {
+    let Some(last) = last_non_empty_segment(dir)? else {
         return Ok(None);
     };
     let mut reader = WalReader::open(dir, last, Some(last))?;
@@ -76,6 +76,22 @@ pub fn repair_torn_tail(dir: &Path) -> Result<Option<(u32, u64)>> {
     );
     cut_at(dir, last, cut)?;
     Ok(Some((last, cut)))
+}
+
+/// The last segment that is not empty: opening a log creates an empty segment before
+/// the previous one is replayed (Prometheus does that too), so a crash can leave the torn
+/// segment followed by empty ones.
+fn last_non_empty_segment(dir: &Path) -> Result<Option<u32>> {
+    for idx in list_segments(dir)?.into_iter().rev() {
+        let path = segment_path(dir, idx);
+        let len = fs::metadata(&path)
+            .map_err(|e| Error::io("stat WAL segment", &path, e))?
+            .len();
+        if len > 0 {
+            return Ok(Some(idx));
+        }
+    }
+    Ok(None)
 }
 
 /// End of the last complete record read from segment `seg`, or 0.

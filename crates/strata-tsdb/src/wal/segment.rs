@@ -78,7 +78,7 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 /// Appends the header and data of one fragment.
-pub fn put_fragment(out: &mut Vec<u8>, typ: u8, data: &[u8]) {
+pub(crate) fn put_fragment(out: &mut Vec<u8>, typ: u8, data: &[u8]) {
     debug_assert!(data.len() <= PAGE_SIZE - HEADER_SIZE);
     out.push(typ);
     out.extend_from_slice(&(data.len() as u16).to_be_bytes());
@@ -88,7 +88,7 @@ pub fn put_fragment(out: &mut Vec<u8>, typ: u8, data: &[u8]) {
 
 /// What stands at one position of a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Frag {
+pub(crate) enum Frag {
     /// Zero padding up to the end of the page (which may be cut short by the file end).
     Padding,
     /// A valid fragment: kind (1-4), compressed flag, data range within the page.
@@ -102,7 +102,7 @@ pub enum Frag {
 
 /// Why a fragment could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FragError {
+pub(crate) enum FragError {
     /// The page (and so the file) ends inside the fragment.
     Truncated(String),
     /// The bytes are not a valid fragment.
@@ -111,7 +111,13 @@ pub enum FragError {
 
 /// Parses the fragment at `pos` of `page`, whose length is less than `PAGE_SIZE` only
 /// for the last page of a file.
-pub fn parse_fragment(page: &[u8], pos: usize) -> std::result::Result<Frag, FragError> {
+pub(crate) fn parse_fragment(page: &[u8], pos: usize) -> std::result::Result<Frag, FragError> {
+    if pos >= page.len() || page.len() > PAGE_SIZE {
+        return Err(FragError::Corrupt(format!(
+            "no fragment at {pos} of a {}-byte page",
+            page.len()
+        )));
+    }
     let rest = &page[pos..];
     let full_page = page.len() == PAGE_SIZE;
     let left_in_page = PAGE_SIZE - pos;
@@ -171,7 +177,7 @@ pub fn parse_fragment(page: &[u8], pos: usize) -> std::result::Result<Frag, Frag
 
 /// True if any position at or after `from` in `data` (a segment's bytes from file offset
 /// `base`) holds a complete, checksummed, non-empty fragment.
-pub fn valid_fragment_after(data: &[u8], base: u64, from: usize) -> bool {
+pub(crate) fn valid_fragment_after(data: &[u8], base: u64, from: usize) -> bool {
     let mut q = from;
     while q + HEADER_SIZE < data.len() {
         let typ = data[q];
