@@ -23,6 +23,13 @@ pub enum Error {
         reason: String,
     },
 
+    #[error("corrupt WAL segment {segment} at offset {offset}: {reason}")]
+    WalCorruption {
+        segment: u32,
+        offset: u64,
+        reason: String,
+    },
+
     #[error("decode: {0}")]
     Decode(String),
 
