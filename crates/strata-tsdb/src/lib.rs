@@ -6,6 +6,7 @@
 
 pub mod encoding;
 pub mod error;
+pub mod index;
 pub mod mmap;
 
 pub use error::{Error, Result};

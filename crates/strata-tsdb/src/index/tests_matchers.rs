@@ -1,0 +1,1 @@
+//! Postings set operations and matcher selection against brute-force models.
