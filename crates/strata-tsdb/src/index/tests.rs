@@ -377,3 +377,97 @@ proptest! {
         prop_assert_eq!(&s.postings, &model);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn mutated_index_never_panics(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+        cut in prop::option::of(any::<prop::sample::Index>()),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("index");
+        write_index(&p, &sample_series()[..6]);
+        let mut b = std::fs::read(&p).unwrap();
+        for (i, x) in edits {
+            let i = i.index(b.len());
+            b[i] = x;
+        }
+        if let Some(c) = cut {
+            b.truncate(c.index(b.len()));
+        }
+        let _ = IndexReader::from_bytes(SharedBytes::from_vec(b)).and_then(|r| walk(&r));
+    }
+
+    #[test]
+    fn random_bytes_never_panic(mut b in prop::collection::vec(any::<u8>(), 0..200), v1 in any::<bool>()) {
+        if b.len() >= 5 {
+            b[..4].copy_from_slice(&MAGIC.to_be_bytes());
+            b[4] = if v1 { FORMAT_V1 } else { FORMAT_V2 };
+        }
+        if b.len() >= 5 + TOC_LEN {
+            let n = b.len();
+            let c = crc32c(&b[n - TOC_LEN..n - 4]);
+            b[n - 4..].copy_from_slice(&c.to_be_bytes());
+        }
+        let _ = IndexReader::from_bytes(SharedBytes::from_vec(b)).and_then(|r| walk(&r));
+    }
+}
+
+/// Checks our files with Prometheus' own reader when `promtool` is installed: writes a
+/// block (index, empty chunks directory, tombstones, meta.json) and runs
+/// `promtool tsdb analyze` on it.
+#[test]
+fn promtool_reads_our_index() {
+    let Ok(out) = std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+    else {
+        eprintln!("promtool not installed, skipping");
+        return;
+    };
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let ulid = "01HZZZZZZZZZZZZZZZZZZZZZZZ";
+    let block = dir.path().join(ulid);
+    std::fs::create_dir_all(block.join("chunks")).unwrap();
+    // promtool's analysis assumes every series has a chunk.
+    let series: Vec<_> = sample_series()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (l, _))| (l, chunks(i as u64, 1 + i % 3)))
+        .collect();
+    let want = write_index(&block.join("index"), &series);
+    // An empty tombstones file: magic 0x0130BA30, version 1, CRC32C of nothing.
+    let mut t = 0x0130_BA30u32.to_be_bytes().to_vec();
+    t.push(1);
+    t.extend_from_slice(&crc32c(&[]).to_be_bytes());
+    std::fs::write(block.join("tombstones"), t).unwrap();
+    let meta = format!(
+        r#"{{"ulid":"{ulid}","minTime":0,"maxTime":1000,"stats":{{"numSeries":{}}},"compaction":{{"level":1,"sources":["{ulid}"]}},"version":1}}"#,
+        want.len()
+    );
+    std::fs::write(block.join("meta.json"), meta).unwrap();
+    let out = std::process::Command::new("promtool")
+        .args(["tsdb", "analyze"])
+        .arg(dir.path())
+        .arg(ulid)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "promtool failed: {stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("Series: {}", want.len())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Label names: 4"), "{stdout}");
+    assert!(stdout.contains("job"), "{stdout}");
+}
+
+#[test]
+fn reader_is_shareable() {
+    fn check<T: Clone + Send + Sync + 'static>() {}
+    check::<IndexReader>();
+}
