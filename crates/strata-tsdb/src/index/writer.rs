@@ -112,7 +112,8 @@ impl IndexWriter {
         self.toc.symbols = self.pos;
         encode_symbols(&mut self.buf, &self.symbols)?;
         self.flush_buf()?;
-        self.pad(SERIES_ALIGN)?;
+        // Like Prometheus, the TOC points at the end of the symbols; each series entry
+        // is padded to its 16-byte boundary when it is written.
         self.toc.series = self.pos;
         Ok(())
     }
@@ -162,7 +163,6 @@ impl IndexWriter {
         self.write_symbols()?;
         let postings = std::mem::take(&mut self.postings);
 
-        // Label indices, one per name: `len | #names=1 | #entries | value refs | crc`.
         let mut by_name: Vec<(u32, Vec<u32>)> = Vec::new();
         for &(n, v) in postings.keys() {
             match by_name.last_mut() {
@@ -170,7 +170,9 @@ impl IndexWriter {
                 _ => by_name.push((n, vec![v])),
             }
         }
-        self.pad(4)?;
+        // Label indices, one per name (`len | #names=1 | #entries | value refs | crc`),
+        // then the postings lists, each 4-byte aligned; the TOC points at where each run
+        // of sections begins, before any padding.
         self.toc.label_indices = self.pos;
         let mut label_offsets = Vec::with_capacity(by_name.len());
         for (n, vals) in &by_name {
@@ -188,6 +190,21 @@ impl IndexWriter {
             self.flush_buf()?;
         }
 
+        // Postings: all series under ("", ""), then every pair in order.
+        self.toc.postings = self.pos;
+        let mut offsets = Vec::with_capacity(postings.len() + 1);
+        let all = std::mem::take(&mut self.all);
+        self.pad(4)?;
+        offsets.push(self.pos);
+        encode_postings(&mut self.buf, &all)?;
+        self.flush_buf()?;
+        for refs in postings.values() {
+            self.pad(4)?;
+            offsets.push(self.pos);
+            encode_postings(&mut self.buf, refs)?;
+            self.flush_buf()?;
+        }
+
         self.toc.label_indices_table = self.pos;
         let names: Vec<[&str; 1]> = label_offsets.iter().map(|(n, _)| [self.sym(*n)]).collect();
         let mut table = EncBuf::new();
@@ -199,21 +216,6 @@ impl IndexWriter {
                 .map(|(k, (_, off))| (&k[..], *off)),
         )?;
         self.write(table.get())?;
-
-        // Postings: all series under ("", ""), then every pair in order.
-        self.pad(4)?;
-        self.toc.postings = self.pos;
-        let mut offsets = Vec::with_capacity(postings.len() + 1);
-        let all = std::mem::take(&mut self.all);
-        offsets.push(self.pos);
-        encode_postings(&mut self.buf, &all)?;
-        self.flush_buf()?;
-        for refs in postings.values() {
-            self.pad(4)?;
-            offsets.push(self.pos);
-            encode_postings(&mut self.buf, refs)?;
-            self.flush_buf()?;
-        }
 
         self.toc.postings_table = self.pos;
         let mut keys: Vec<[&str; 2]> = Vec::with_capacity(offsets.len());
