@@ -21,6 +21,8 @@ mod writer;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_compat;
+#[cfg(test)]
 mod tests_matchers;
 
 pub use postings::{PostingsSource, intersect, merge, postings_for_matchers, without};

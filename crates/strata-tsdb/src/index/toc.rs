@@ -38,8 +38,10 @@ impl Toc {
             .len()
             .checked_sub(TOC_LEN)
             .ok_or_else(|| Error::corruption("index TOC", 0, "file too short for a TOC"))?;
-        let b = file.get(start..).unwrap_or_default();
-        let (body, crc) = b.split_at(TOC_LEN - 4);
+        let (body, crc) = file
+            .get(start..)
+            .and_then(|b| b.split_at_checked(TOC_LEN - 4))
+            .ok_or_else(|| Error::corruption("index TOC", start as u64, "truncated TOC"))?;
         let mut d = DecBuf::new(crc, "index TOC", (start + TOC_LEN - 4) as u64);
         let want = d.be32()?;
         if crc32c(body) != want {

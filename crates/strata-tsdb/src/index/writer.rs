@@ -1,6 +1,7 @@
 //! Writes an index file in format version 2, section by section: symbols, series (as
-//! they are added), then label indices, the label offset table, postings, the postings
-//! offset table and the TOC in [`IndexWriter::finish`].
+//! they are added), then in [`IndexWriter::finish`] the label indices, the postings, the
+//! label offset table, the postings offset table and the TOC. Padding and TOC offsets
+//! follow Prometheus so that the output is byte-identical to its writer's.
 
 use std::collections::BTreeMap;
 use std::fs::File;
