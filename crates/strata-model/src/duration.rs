@@ -16,7 +16,10 @@ const UNITS: &[(&str, i64)] = &[
 /// Parses a Prometheus duration into milliseconds. Units must appear from largest to
 /// smallest, each at most once (`1h30m`, not `30m1h`); `0` alone is allowed.
 pub fn parse_duration_ms(s: &str) -> Result<i64> {
-    let err = |reason: &str| Error::InvalidDuration { input: s.to_owned(), reason: reason.to_owned() };
+    let err = |reason: &str| Error::InvalidDuration {
+        input: s.to_owned(),
+        reason: reason.to_owned(),
+    };
     if s == "0" {
         return Ok(0);
     }
@@ -31,7 +34,9 @@ pub fn parse_duration_ms(s: &str) -> Result<i64> {
         if digits == 0 {
             return Err(err("expected a number"));
         }
-        let n: i64 = rest[..digits].parse().map_err(|_| err("number out of range"))?;
+        let n: i64 = rest[..digits]
+            .parse()
+            .map_err(|_| err("number out of range"))?;
         rest = &rest[digits..];
         // "ms" must be tried before "m".
         let (rank, unit, mult) = UNITS
@@ -42,11 +47,16 @@ pub fn parse_duration_ms(s: &str) -> Result<i64> {
             .map(|(i, (u, m))| (i, *u, *m))
             .ok_or_else(|| err("unknown unit"))?;
         if rank >= last_rank {
-            return Err(err("units must be ordered from largest to smallest, each once"));
+            return Err(err(
+                "units must be ordered from largest to smallest, each once",
+            ));
         }
         last_rank = rank;
         rest = &rest[unit.len()..];
-        total = n.checked_mul(mult).and_then(|x| total.checked_add(x)).ok_or_else(|| err("overflow"))?;
+        total = n
+            .checked_mul(mult)
+            .and_then(|x| total.checked_add(x))
+            .ok_or_else(|| err("overflow"))?;
     }
     Ok(total)
 }

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use strata_model::storage::{Querier, SelectHints, Series, SeriesSet};
 use strata_model::Matcher;
+use strata_model::storage::{Querier, SelectHints, Series, SeriesSet};
 
 use crate::chunks::ChunkReader;
 use crate::error::{Error, Result};
@@ -32,7 +32,13 @@ impl Block {
         let index = IndexReader::open(&dir.join("index"))?;
         let chunks = ChunkReader::open(&dir.join("chunks"))?;
         let tombstones = read_tombstones(dir)?;
-        Ok(Block { dir: dir.to_path_buf(), meta, index, chunks, tombstones })
+        Ok(Block {
+            dir: dir.to_path_buf(),
+            meta,
+            index,
+            chunks,
+            tombstones,
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -75,7 +81,11 @@ impl BlockQuerier {
     }
 
     fn refs(&self, ms: &[Matcher]) -> Result<Vec<u64>> {
-        if ms.is_empty() { self.block.index.all_postings() } else { self.block.index.postings_for_matchers(ms) }
+        if ms.is_empty() {
+            self.block.index.all_postings()
+        } else {
+            self.block.index.postings_for_matchers(ms)
+        }
     }
 
     fn covers_block(&self) -> bool {
@@ -88,7 +98,10 @@ impl BlockQuerier {
         let mut out = Vec::new();
         for r in self.refs(ms)? {
             let (labels, metas) = self.block.index.series(r)?;
-            if metas.iter().any(|c| c.maxt >= self.mint && c.mint <= self.maxt) {
+            if metas
+                .iter()
+                .any(|c| c.maxt >= self.mint && c.mint <= self.maxt)
+            {
                 out.push(labels);
             }
         }
@@ -106,7 +119,10 @@ impl Querier for BlockQuerier {
         let iter = refs.into_iter().filter_map(move |r| {
             let res: Result<Option<Series>> = (|| {
                 let (labels, metas) = block.index.series(r)?;
-                let metas: Vec<_> = metas.into_iter().filter(|c| c.maxt >= mint && c.mint <= maxt).collect();
+                let metas: Vec<_> = metas
+                    .into_iter()
+                    .filter(|c| c.maxt >= mint && c.mint <= maxt)
+                    .collect();
                 if metas.is_empty() {
                     return Ok(None);
                 }
@@ -114,9 +130,17 @@ impl Querier for BlockQuerier {
                 if !labels_only {
                     for m in &metas {
                         let (encoding, data) = block.chunks.chunk(m.chunk_ref).map_err(|e| {
-                            Error::Decode(format!("block {}: series {labels}: {e}", block.meta.ulid))
+                            Error::Decode(format!(
+                                "block {}: series {labels}: {e}",
+                                block.meta.ulid
+                            ))
                         })?;
-                        chunks.push(ChunkData { encoding, mint: m.mint, maxt: m.maxt, data });
+                        chunks.push(ChunkData {
+                            encoding,
+                            mint: m.mint,
+                            maxt: m.maxt,
+                            data,
+                        });
                     }
                 }
                 let deleted = block
@@ -124,8 +148,12 @@ impl Querier for BlockQuerier {
                     .get(r)
                     .map(|iv| iv.to_vec())
                     .unwrap_or_default();
-                let samples = ChunkSamples::new(labels.to_string(), chunks, mint, maxt, Vec::new(), deleted);
-                Ok(Some(Series { labels, samples: Box::new(samples) }))
+                let samples =
+                    ChunkSamples::new(labels.to_string(), chunks, mint, maxt, Vec::new(), deleted);
+                Ok(Some(Series {
+                    labels,
+                    samples: Box::new(samples),
+                }))
             })();
             res.map_err(Into::into).transpose()
         });

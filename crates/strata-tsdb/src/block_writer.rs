@@ -24,7 +24,9 @@ pub const SAMPLES_PER_CHUNK: usize = 120;
 
 /// Fsyncs a directory so that renames and new entries in it are durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir).and_then(|f| f.sync_all()).map_err(|e| Error::io("fsync", dir, e))
+    fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io("fsync", dir, e))
 }
 
 /// Streams sorted series into a new block.
@@ -89,7 +91,11 @@ impl BlockWriter {
             }
             let chunk_ref = self.chunks.write_chunk(ENC_XOR, c.bytes())?;
             let (mint, maxt) = (part[0].0, part[part.len() - 1].0);
-            metas.push(ChunkMeta { mint, maxt, chunk_ref });
+            metas.push(ChunkMeta {
+                mint,
+                maxt,
+                chunk_ref,
+            });
         }
         self.index.add_series(labels, &metas)?;
         self.num_samples += samples.len() as u64;
@@ -99,14 +105,22 @@ impl BlockWriter {
     }
 
     /// Adds a series from already encoded chunks `(mint, maxt, encoding, bytes)`.
-    pub fn add_series_chunks(&mut self, labels: &Labels, chunks: &[(i64, i64, u8, &[u8])]) -> Result<()> {
+    pub fn add_series_chunks(
+        &mut self,
+        labels: &Labels,
+        chunks: &[(i64, i64, u8, &[u8])],
+    ) -> Result<()> {
         if chunks.is_empty() {
             return Ok(());
         }
         let mut metas = Vec::with_capacity(chunks.len());
         for &(mint, maxt, enc, data) in chunks {
             let chunk_ref = self.chunks.write_chunk(enc, data)?;
-            metas.push(ChunkMeta { mint, maxt, chunk_ref });
+            metas.push(ChunkMeta {
+                mint,
+                maxt,
+                chunk_ref,
+            });
             self.num_samples += u64::from(crate::chunkenc::chunk_num_samples(data));
         }
         self.index.add_series(labels, &metas)?;
@@ -117,9 +131,19 @@ impl BlockWriter {
 
     /// Completes the block. Returns `None` (and leaves nothing behind) when no series
     /// was added.
-    pub fn finish(self, level: u32, sources: Vec<String>) -> Result<Option<BlockMeta>> {
-        let BlockWriter { parent, tmp, ulid, chunks, index, mint, maxt, num_samples, num_series, num_chunks } =
-            self;
+    pub fn finish(self, level: i64, sources: Vec<String>) -> Result<Option<BlockMeta>> {
+        let BlockWriter {
+            parent,
+            tmp,
+            ulid,
+            chunks,
+            index,
+            mint,
+            maxt,
+            num_samples,
+            num_series,
+            num_chunks,
+        } = self;
         chunks.finish()?;
         index.finish()?;
         if num_series == 0 {
@@ -132,7 +156,11 @@ impl BlockWriter {
         meta.stats.num_series = num_series;
         meta.stats.num_chunks = num_chunks;
         meta.compaction.level = level;
-        meta.compaction.sources = if sources.is_empty() { vec![ulid.to_string()] } else { sources };
+        meta.compaction.sources = if sources.is_empty() {
+            vec![ulid.to_string()]
+        } else {
+            sources
+        };
         write_meta(&tmp, &meta)?;
         sync_dir(&tmp)?;
         let dst = parent.join(ulid.to_string());

@@ -41,7 +41,10 @@ pub struct Db {
 }
 
 fn is_ulid_dir(p: &Path) -> bool {
-    p.is_dir() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| ulid::Ulid::from_string(n).is_ok())
+    p.is_dir()
+        && p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| ulid::Ulid::from_string(n).is_ok())
 }
 
 fn load_blocks(dir: &Path) -> Result<Vec<Arc<Block>>> {
@@ -65,7 +68,11 @@ fn remove_leftovers(dir: &Path) -> Result<()> {
     let rd = fs::read_dir(dir).map_err(|e| Error::io("read dir", dir, e))?;
     for entry in rd.flatten() {
         let p = entry.path();
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         if name.ends_with(TMP_CREATION_SUFFIX) || name.ends_with(TMP_DELETION_SUFFIX) {
             warn!(dir = %p.display(), "removing incomplete block directory");
             fs::remove_dir_all(&p).map_err(|e| Error::io("remove", &p, e))?;
@@ -87,14 +94,22 @@ impl Db {
             .open(&lock_path)
             .map_err(|e| Error::io("open", &lock_path, e))?;
         lock.try_lock().map_err(|e| {
-            Error::io("lock (is another process using this data directory?)", &lock_path, std::io::Error::other(e))
+            Error::io(
+                "lock (is another process using this data directory?)",
+                &lock_path,
+                std::io::Error::other(e),
+            )
         })?;
         remove_leftovers(dir)?;
         let blocks = load_blocks(dir)?;
         let wal_dir = dir.join("wal");
         if wal_dir.exists() {
             if let Some((seg, off)) = crate::wal::reader::repair_torn_tail(&wal_dir)? {
-                warn!(segment = seg, offset = off, "WAL ended in a torn record; truncated it there");
+                warn!(
+                    segment = seg,
+                    offset = off,
+                    "WAL ended in a torn record; truncated it there"
+                );
             }
         }
         let head = Head::new(opts.head.clone(), None);
@@ -120,7 +135,11 @@ impl Db {
     /// such as `dump` that may run beside a live Prometheus or Strata.
     pub fn open_read_only(dir: &Path) -> Result<Db> {
         if !dir.is_dir() {
-            return Err(Error::io("open", dir, std::io::Error::from(std::io::ErrorKind::NotFound)));
+            return Err(Error::io(
+                "open",
+                dir,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
         }
         let blocks = load_blocks(dir)?;
         let head = Head::new(HeadOptions::default(), None);
@@ -176,7 +195,9 @@ impl Db {
         let range = self.opts.head.chunk_range;
         let mut out = Vec::new();
         loop {
-            let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time()) else { break };
+            let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time()) else {
+                break;
+            };
             if hi - lo <= range / 2 * 3 {
                 break;
             }
@@ -196,7 +217,9 @@ impl Db {
         let _g = self.compaction.lock();
         let range = self.opts.head.chunk_range;
         let mut out = Vec::new();
-        let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time()) else { return Ok(out) };
+        let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time()) else {
+            return Ok(out);
+        };
         let mut mint = lo.div_euclid(range) * range;
         while mint <= hi {
             out.extend(self.persist_head_range(mint, mint + range)?);
@@ -208,7 +231,10 @@ impl Db {
 
     fn ensure_writable(&self) -> Result<()> {
         if self.read_only {
-            return Err(Error::Unsupported { what: "operation", detail: "database is open read-only".into() });
+            return Err(Error::Unsupported {
+                what: "operation",
+                detail: "database is open read-only".into(),
+            });
         }
         Ok(())
     }
@@ -233,12 +259,20 @@ impl Db {
         let mut w = BlockWriter::create(&self.dir, mint, maxt, symbols.iter().copied())?;
         let mut samples = Vec::new();
         for (labels, r) in &series {
-            let Some((chunks, ooo)) = head.with_series(*r, |s| s.snapshot(mint, maxt - 1)) else { continue };
+            let Some((chunks, ooo)) = head.with_series(*r, |s| s.snapshot(mint, maxt - 1)) else {
+                continue;
+            };
             let chunks = chunks
                 .into_iter()
-                .map(|c| ChunkData { encoding: crate::chunkenc::ENC_XOR, mint: c.mint, maxt: c.maxt, data: c.data })
+                .map(|c| ChunkData {
+                    encoding: crate::chunkenc::ENC_XOR,
+                    mint: c.mint,
+                    maxt: c.maxt,
+                    data: c.data,
+                })
                 .collect();
-            let mut it = ChunkSamples::new(labels.to_string(), chunks, mint, maxt - 1, ooo, Vec::new());
+            let mut it =
+                ChunkSamples::new(labels.to_string(), chunks, mint, maxt - 1, ooo, Vec::new());
             samples.clear();
             while let Some(s) = strata_model::storage::SampleIterator::next_sample(&mut it)? {
                 samples.push(s);
@@ -263,7 +297,9 @@ impl Db {
         let wal_dir = self.dir.join("wal");
         let (first, cut) = {
             let mut cs = self.head.commit.lock();
-            let Some(wal) = cs.wal.as_mut() else { return Ok(()) };
+            let Some(wal) = cs.wal.as_mut() else {
+                return Ok(());
+            };
             let first = Wal::segment_range(&wal_dir)?.map_or(0, |r| r.0);
             let cut = wal.next_segment()?;
             (first, cut)
@@ -284,11 +320,19 @@ impl Db {
     /// Deletes blocks that fall out of the retention window, measured from the newest
     /// block's end as Prometheus does. Readers holding a deleted block keep reading it.
     pub fn apply_retention(&self) -> Result<usize> {
-        let Some(ret) = self.opts.retention else { return Ok(0) };
+        let Some(ret) = self.opts.retention else {
+            return Ok(0);
+        };
         let doomed: Vec<Arc<Block>> = {
             let blocks = self.blocks.read();
-            let Some(newest) = blocks.iter().map(|b| b.meta().max_time).max() else { return Ok(0) };
-            blocks.iter().filter(|b| newest - b.meta().max_time > ret).cloned().collect()
+            let Some(newest) = blocks.iter().map(|b| b.meta().max_time).max() else {
+                return Ok(0);
+            };
+            blocks
+                .iter()
+                .filter(|b| newest - b.meta().max_time > ret)
+                .cloned()
+                .collect()
         };
         for b in &doomed {
             self.delete_block(b)?;

@@ -79,7 +79,9 @@ impl<B: AsRef<[u8]> + Send> ChunkSamples<B> {
                     }
                 }
             }
-            let Some(c) = self.chunks.pop_front() else { return Ok(None) };
+            let Some(c) = self.chunks.pop_front() else {
+                return Ok(None);
+            };
             if c.maxt < self.mint || c.mint > self.maxt {
                 continue;
             }
@@ -117,7 +119,11 @@ impl<B: AsRef<[u8]> + Send> ChunkSamples<B> {
                 break;
             }
         }
-        let extra = self.extra.get(self.extra_pos).copied().filter(|s| s.0 <= self.maxt);
+        let extra = self
+            .extra
+            .get(self.extra_pos)
+            .copied()
+            .filter(|s| s.0 <= self.maxt);
         match (self.peeked, extra) {
             (None, None) => Ok(None),
             (Some(c), None) => {
@@ -198,7 +204,10 @@ mod tests {
 
     #[test]
     fn filters_range_merges_extra_and_skips_deleted() {
-        let chunks = vec![chunk(&[(1, 1.0), (2, 2.0), (3, 3.0)]), chunk(&[(10, 10.0), (11, 11.0)])];
+        let chunks = vec![
+            chunk(&[(1, 1.0), (2, 2.0), (3, 3.0)]),
+            chunk(&[(10, 10.0), (11, 11.0)]),
+        ];
         let it = ChunkSamples::new(
             "s".into(),
             chunks,
@@ -212,9 +221,17 @@ mod tests {
 
     #[test]
     fn histogram_chunks_are_reported_precisely() {
-        let c = ChunkData { encoding: 2, mint: 0, maxt: 5, data: vec![0u8, 3, 0, 0] };
+        let c = ChunkData {
+            encoding: 2,
+            mint: 0,
+            maxt: 5,
+            data: vec![0u8, 3, 0, 0],
+        };
         let mut it = ChunkSamples::new("{a=\"b\"}".into(), vec![c], 0, 10, vec![], vec![]);
         let e = it.next_sample().unwrap_err().to_string();
-        assert!(e.contains("histogram chunk (encoding 2) with 3 samples"), "{e}");
+        assert!(
+            e.contains("histogram chunk (encoding 2) with 3 samples"),
+            "{e}"
+        );
     }
 }

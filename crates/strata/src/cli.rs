@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::logging::LogArgs;
 
 #[derive(Debug, Parser)]
-#[command(name = "strata", version, about = "Prometheus agent mode and the Thanos stack in one binary")]
+#[command(
+    name = "strata",
+    version,
+    about = "Prometheus agent mode and the Thanos stack in one binary"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub log: LogArgs,
@@ -47,25 +51,49 @@ pub struct PendingArgs {
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Listen address of the HTTP API, UI and remote write.
-    #[arg(long = "http-address", env = "STRATA_HTTP_ADDRESS", default_value = "127.0.0.1:9090")]
+    #[arg(
+        long = "http-address",
+        env = "STRATA_HTTP_ADDRESS",
+        default_value = "127.0.0.1:9090"
+    )]
     pub http_address: SocketAddr,
     /// Directory for the TSDB (blocks and WAL).
     #[arg(long = "data-dir", env = "STRATA_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     /// How long to keep blocks (Prometheus duration, e.g. 15d); 0 keeps everything.
-    #[arg(long = "tsdb.retention", env = "STRATA_TSDB_RETENTION", default_value = "15d")]
+    #[arg(
+        long = "tsdb.retention",
+        env = "STRATA_TSDB_RETENTION",
+        default_value = "15d"
+    )]
     pub retention: String,
     /// Block duration: the head is cut into blocks of this length.
-    #[arg(long = "tsdb.min-block-duration", env = "STRATA_TSDB_MIN_BLOCK_DURATION", default_value = "2h")]
+    #[arg(
+        long = "tsdb.min-block-duration",
+        env = "STRATA_TSDB_MIN_BLOCK_DURATION",
+        default_value = "2h"
+    )]
     pub block_duration: String,
     /// Accept samples this much older than the newest one (0 disables).
-    #[arg(long = "tsdb.out-of-order.time-window", env = "STRATA_TSDB_OUT_OF_ORDER_TIME_WINDOW", default_value = "0s")]
+    #[arg(
+        long = "tsdb.out-of-order.time-window",
+        env = "STRATA_TSDB_OUT_OF_ORDER_TIME_WINDOW",
+        default_value = "0s"
+    )]
     pub ooo_window: String,
     /// Fsync the WAL on every commit (slower, survives power loss, not only crashes).
-    #[arg(long = "tsdb.wal-fsync", env = "STRATA_TSDB_WAL_FSYNC", default_value_t = false)]
+    #[arg(
+        long = "tsdb.wal-fsync",
+        env = "STRATA_TSDB_WAL_FSYNC",
+        default_value_t = false
+    )]
     pub wal_fsync: bool,
     /// Interval of the built-in self-scrape.
-    #[arg(long = "scrape-interval", env = "STRATA_SCRAPE_INTERVAL", default_value = "15s")]
+    #[arg(
+        long = "scrape-interval",
+        env = "STRATA_SCRAPE_INTERVAL",
+        default_value = "15s"
+    )]
     pub scrape_interval: String,
 }
 

@@ -51,7 +51,11 @@ pub struct Appender<'a> {
 
 impl<'a> Appender<'a> {
     pub(crate) fn new(head: &'a Head) -> Self {
-        Appender { head, staged: Vec::new(), created: 0 }
+        Appender {
+            head,
+            staged: Vec::new(),
+            created: 0,
+        }
     }
 
     /// Stages a sample for the series with these labels, creating the series if needed.
@@ -92,7 +96,10 @@ impl<'a> Appender<'a> {
     /// reported in the outcome.
     pub fn commit(self) -> Result<CommitOutcome> {
         let head = self.head;
-        let mut out = CommitOutcome { series_created: self.created, ..Default::default() };
+        let mut out = CommitOutcome {
+            series_created: self.created,
+            ..Default::default()
+        };
         if self.staged.is_empty() {
             return Ok(out);
         }
@@ -116,7 +123,10 @@ impl<'a> Appender<'a> {
                 Some(s) => Some(*s),
                 None => head.with_series(r, |s| {
                     if !s.logged {
-                        new_series.push(RefSeries { series_ref: r, labels: s.labels.clone() });
+                        new_series.push(RefSeries {
+                            series_ref: r,
+                            labels: s.labels.clone(),
+                        });
                         s.logged = true;
                     }
                     (s.last_t, s.last_v, s.has_samples())
@@ -124,7 +134,11 @@ impl<'a> Appender<'a> {
             };
             let Some((lt, lv, has)) = state else { continue };
             let vb = v.to_bits();
-            let series_name = || head.series_labels(r).map(|l| l.to_string()).unwrap_or_default();
+            let series_name = || {
+                head.series_labels(r)
+                    .map(|l| l.to_string())
+                    .unwrap_or_default()
+            };
             if has && t == lt {
                 if vb == lv {
                     out.duplicates_ignored += 1;
@@ -138,9 +152,8 @@ impl<'a> Appender<'a> {
                 }
                 continue;
             }
-            let in_window = opts.out_of_order_window > 0
-                && t >= hard_min
-                && ooo_min.is_some_and(|m| t >= m);
+            let in_window =
+                opts.out_of_order_window > 0 && t >= hard_min && ooo_min.is_some_and(|m| t >= m);
             if has && t < lt {
                 if in_window {
                     match head.with_series(r, |s| s.ooo_at(t)) {
@@ -152,20 +165,36 @@ impl<'a> Appender<'a> {
                             new: v,
                         }),
                         _ => {
-                            accepted.push(RefSample { series_ref: r, t, v });
+                            accepted.push(RefSample {
+                                series_ref: r,
+                                t,
+                                v,
+                            });
                             ooo_flags.push(true);
                         }
                     }
                 } else {
-                    out.rejected.push(Error::OutOfOrder { series: series_name(), t, latest: lt });
+                    out.rejected.push(Error::OutOfOrder {
+                        series: series_name(),
+                        t,
+                        latest: lt,
+                    });
                 }
                 continue;
             }
             if t < soft_min && !in_window {
-                out.rejected.push(Error::OutOfBounds { series: series_name(), t, min_valid: soft_min });
+                out.rejected.push(Error::OutOfBounds {
+                    series: series_name(),
+                    t,
+                    min_valid: soft_min,
+                });
                 continue;
             }
-            accepted.push(RefSample { series_ref: r, t, v });
+            accepted.push(RefSample {
+                series_ref: r,
+                t,
+                v,
+            });
             ooo_flags.push(false);
             last.insert(r, (t, vb, true));
         }

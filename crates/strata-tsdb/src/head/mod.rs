@@ -43,7 +43,11 @@ pub struct HeadOptions {
 
 impl Default for HeadOptions {
     fn default() -> Self {
-        HeadOptions { chunk_range: 2 * 3600 * 1000, samples_per_chunk: 120, out_of_order_window: 0 }
+        HeadOptions {
+            chunk_range: 2 * 3600 * 1000,
+            samples_per_chunk: 120,
+            out_of_order_window: 0,
+        }
     }
 }
 
@@ -103,7 +107,9 @@ impl Head {
     pub fn new(opts: HeadOptions, wal: Option<Wal>) -> Self {
         Head {
             opts,
-            stripes: (0..STRIPES).map(|_| Mutex::new(Stripe::default())).collect(),
+            stripes: (0..STRIPES)
+                .map(|_| Mutex::new(Stripe::default()))
+                .collect(),
             hashes: (0..STRIPES).map(|_| Mutex::new(HashMap::new())).collect(),
             postings: RwLock::new(MemPostings::default()),
             next_ref: AtomicU64::new(1),
@@ -111,7 +117,10 @@ impl Head {
             min_time: AtomicI64::new(i64::MAX),
             max_time: AtomicI64::new(i64::MIN),
             min_valid_time: AtomicI64::new(i64::MIN),
-            commit: Mutex::new(CommitState { wal, buf: Vec::with_capacity(1 << 16) }),
+            commit: Mutex::new(CommitState {
+                wal,
+                buf: Vec::with_capacity(1 << 16),
+            }),
         }
     }
 
@@ -159,7 +168,13 @@ impl Head {
         let h = labels.hash();
         let hashes = self.hashes[(h as usize) % STRIPES].lock();
         let refs = hashes.get(&h)?;
-        refs.iter().find(|&r| self.stripe(r).lock().series.get(&r).is_some_and(|s| &s.labels == labels))
+        refs.iter().find(|&r| {
+            self.stripe(r)
+                .lock()
+                .series
+                .get(&r)
+                .is_some_and(|s| &s.labels == labels)
+        })
     }
 
     /// The ref of the series, created when missing. `want_ref` forces the ref of a new
@@ -169,7 +184,13 @@ impl Head {
         let mut hashes = self.hashes[(h as usize) % STRIPES].lock();
         if let Some(refs) = hashes.get(&h) {
             for r in refs.iter() {
-                if self.stripe(r).lock().series.get(&r).is_some_and(|s| &s.labels == labels) {
+                if self
+                    .stripe(r)
+                    .lock()
+                    .series
+                    .get(&r)
+                    .is_some_and(|s| &s.labels == labels)
+                {
                     return (r, false);
                 }
             }
@@ -181,7 +202,10 @@ impl Head {
             }
             None => self.next_ref.fetch_add(1, Ordering::AcqRel),
         };
-        self.stripe(r).lock().series.insert(r, Box::new(MemSeries::new(labels.clone())));
+        self.stripe(r)
+            .lock()
+            .series
+            .insert(r, Box::new(MemSeries::new(labels.clone())));
         match hashes.get_mut(&h) {
             None => {
                 hashes.insert(h, HashRefs::One(r));
@@ -242,7 +266,8 @@ impl Head {
             }
         }
         drop(postings);
-        self.num_series.fetch_sub(removed.len() as u64, Ordering::Relaxed);
+        self.num_series
+            .fetch_sub(removed.len() as u64, Ordering::Relaxed);
         // Recompute the head's time bounds from what is left.
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for stripe in self.stripes.iter() {
@@ -273,7 +298,12 @@ impl Head {
                 chunks += s.closed.len() as u64 + u64::from(s.open.is_some());
             }
         }
-        HeadStats { num_series: self.num_series(), min_time: self.min_time(), max_time: self.max_time(), chunks }
+        HeadStats {
+            num_series: self.num_series(),
+            min_time: self.min_time(),
+            max_time: self.max_time(),
+            chunks,
+        }
     }
 
     /// Approximate heap bytes held by series data (labels, chunks, buffers, indexes).

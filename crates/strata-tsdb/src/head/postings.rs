@@ -81,16 +81,15 @@ impl MemPostings {
     }
 
     pub fn postings(&self, name: &str, value: &str) -> Vec<u64> {
-        self.by_name.get(name).and_then(|m| m.get(value)).cloned().unwrap_or_default()
+        self.by_name
+            .get(name)
+            .and_then(|m| m.get(value))
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn all(&self) -> Vec<u64> {
         self.all.clone()
-    }
-
-    /// Number of series refs per label name (for status pages and tools).
-    pub fn cardinality(&self) -> Vec<(String, usize)> {
-        self.by_name.iter().map(|(n, m)| (n.to_string(), m.len())).collect()
     }
 
     /// Every (name, value, series count) pair.

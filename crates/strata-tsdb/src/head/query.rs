@@ -36,7 +36,11 @@ impl HeadQuerier {
 
     /// Refs of the series matching `ms` that hold samples in the querier's range.
     fn matching(&self, ms: &[Matcher]) -> Result<Vec<(u64, Labels)>> {
-        let refs = if ms.is_empty() { self.head.all_refs() } else { postings_for_matchers(&*self.head, ms)? };
+        let refs = if ms.is_empty() {
+            self.head.all_refs()
+        } else {
+            postings_for_matchers(&*self.head, ms)?
+        };
         let mut out = Vec::with_capacity(refs.len());
         for r in refs {
             let hit = self.head.with_series(r, |s| {
@@ -70,10 +74,19 @@ impl Querier for HeadQuerier {
             };
             let chunks = chunks
                 .into_iter()
-                .map(|c| ChunkData { encoding: crate::chunkenc::ENC_XOR, mint: c.mint, maxt: c.maxt, data: c.data })
+                .map(|c| ChunkData {
+                    encoding: crate::chunkenc::ENC_XOR,
+                    mint: c.mint,
+                    maxt: c.maxt,
+                    data: c.data,
+                })
                 .collect();
-            let samples = ChunkSamples::new(labels.to_string(), chunks, mint, maxt, ooo, Vec::new());
-            Some(Ok(Series { labels, samples: Box::new(samples) }))
+            let samples =
+                ChunkSamples::new(labels.to_string(), chunks, mint, maxt, ooo, Vec::new());
+            Some(Ok(Series {
+                labels,
+                samples: Box::new(samples),
+            }))
         });
         Ok(Box::new(iter))
     }

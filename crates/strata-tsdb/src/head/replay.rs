@@ -9,7 +9,10 @@ use super::Head;
 use crate::error::Result;
 use crate::wal::checkpoint::last_checkpoint;
 use crate::wal::reader::WalReader;
-use crate::wal::record::{RecordType, RefSample, RefSeries, RefTombstone, decode_samples, decode_series, decode_tombstones, record_type};
+use crate::wal::record::{
+    RecordType, RefSample, RefSeries, RefTombstone, decode_samples, decode_series,
+    decode_tombstones, record_type,
+};
 
 /// What a replay found.
 #[derive(Debug, Default, Clone)]

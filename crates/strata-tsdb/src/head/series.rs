@@ -56,7 +56,11 @@ impl MemSeries {
 
     /// Smallest timestamp held (in-order or out-of-order), if any.
     pub fn min_time(&self) -> Option<i64> {
-        let in_order = self.closed.first().map(|c| c.mint).or(self.open.as_ref().map(|o| o.mint));
+        let in_order = self
+            .closed
+            .first()
+            .map(|c| c.mint)
+            .or(self.open.as_ref().map(|o| o.mint));
         let ooo = self.ooo.as_ref().and_then(|o| o.first().map(|s| s.0));
         match (in_order, ooo) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -87,7 +91,10 @@ impl MemSeries {
         };
         if cut {
             self.close_open();
-            self.open = Some(OpenChunk { mint: t, chunk: XorChunk::new() });
+            self.open = Some(OpenChunk {
+                mint: t,
+                chunk: XorChunk::new(),
+            });
         }
         if let Some(o) = self.open.as_mut() {
             o.chunk.append(t, v);
@@ -113,7 +120,11 @@ impl MemSeries {
         match buf.binary_search_by_key(&t, |s| s.0) {
             Ok(i) => {
                 let stored = buf[i].1;
-                if stored.to_bits() == v.to_bits() { Ok(false) } else { Err(stored) }
+                if stored.to_bits() == v.to_bits() {
+                    Ok(false)
+                } else {
+                    Err(stored)
+                }
             }
             Err(i) => {
                 buf.insert(i, (t, v));
@@ -131,18 +142,31 @@ impl MemSeries {
     /// Chunks overlapping `[mint, maxt]`, the open one copied, plus out-of-order samples in
     /// range.
     pub fn snapshot(&self, mint: i64, maxt: i64) -> (Vec<HeadChunk>, Vec<(i64, f64)>) {
-        let mut chunks: Vec<HeadChunk> =
-            self.closed.iter().filter(|c| c.maxt >= mint && c.mint <= maxt).cloned().collect();
+        let mut chunks: Vec<HeadChunk> = self
+            .closed
+            .iter()
+            .filter(|c| c.maxt >= mint && c.mint <= maxt)
+            .cloned()
+            .collect();
         if let Some(o) = &self.open {
             let omax = o.chunk.last_t();
             if omax >= mint && o.mint <= maxt {
-                chunks.push(HeadChunk { mint: o.mint, maxt: omax, data: Arc::from(o.chunk.bytes()) });
+                chunks.push(HeadChunk {
+                    mint: o.mint,
+                    maxt: omax,
+                    data: Arc::from(o.chunk.bytes()),
+                });
             }
         }
         let ooo = self
             .ooo
             .as_ref()
-            .map(|b| b.iter().copied().filter(|s| s.0 >= mint && s.0 <= maxt).collect())
+            .map(|b| {
+                b.iter()
+                    .copied()
+                    .filter(|s| s.0 >= mint && s.0 <= maxt)
+                    .collect()
+            })
             .unwrap_or_default();
         (chunks, ooo)
     }

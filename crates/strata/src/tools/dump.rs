@@ -15,7 +15,12 @@ pub fn run(a: &DumpArgs) -> anyhow::Result<()> {
     let matchers = parse_selector(&a.selector)?;
     let db = Db::open_read_only(&a.dir).with_context(|| format!("opening {}", a.dir.display()))?;
     let q = db.querier(a.min_time, a.max_time)?;
-    let hints = SelectHints { start: a.min_time, end: a.max_time, sorted: true, labels_only: false };
+    let hints = SelectHints {
+        start: a.min_time,
+        end: a.max_time,
+        sorted: true,
+        labels_only: false,
+    };
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let res: anyhow::Result<()> = (|| {

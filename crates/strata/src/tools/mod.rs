@@ -22,7 +22,10 @@ pub fn run(args: ToolsArgs) -> anyhow::Result<()> {
 /// Writes to stdout, treating a closed pipe (`| head`) as a normal end.
 pub(crate) fn ignore_broken_pipe(r: anyhow::Result<()>) -> anyhow::Result<()> {
     match r {
-        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => {
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
             Ok(())
         }
         other => other,

@@ -1,0 +1,160 @@
+//! `strata up`: the single-process deployment. Today it runs the TSDB (head, WAL,
+//! compaction, retention), serves health and self-metrics on `--http-address`, and
+//! scrapes its own metrics into the TSDB; later components (query API, remote write,
+//! shipping) join it here.
+
+mod selfmetrics;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use strata_model::duration::parse_duration_ms;
+use strata_tsdb::wal::{SyncPolicy, WalOptions};
+use strata_tsdb::{Db, DbOptions, HeadOptions};
+use tracing::{error, info, warn};
+
+use crate::cli::UpArgs;
+
+pub(crate) struct AppState {
+    pub db: Db,
+    pub instance: String,
+    pub samples_appended: AtomicU64,
+    pub start_time: f64,
+}
+
+pub fn run(args: UpArgs) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    rt.block_on(serve(args))
+}
+
+fn db_options(args: &UpArgs) -> anyhow::Result<DbOptions> {
+    let retention = parse_duration_ms(&args.retention)?;
+    let block = parse_duration_ms(&args.block_duration)?;
+    anyhow::ensure!(block > 0, "--tsdb.min-block-duration must be positive");
+    Ok(DbOptions {
+        head: HeadOptions {
+            chunk_range: block,
+            out_of_order_window: parse_duration_ms(&args.ooo_window)?,
+            ..HeadOptions::default()
+        },
+        wal: WalOptions {
+            sync: if args.wal_fsync {
+                SyncPolicy::Always
+            } else {
+                SyncPolicy::Never
+            },
+            ..WalOptions::default()
+        },
+        retention: (retention > 0).then_some(retention),
+    })
+}
+
+async fn serve(args: UpArgs) -> anyhow::Result<()> {
+    let opts = db_options(&args)?;
+    let scrape_every =
+        Duration::from_millis(parse_duration_ms(&args.scrape_interval)?.max(1000) as u64);
+    let dir = args.data_dir.clone();
+    let db = tokio::task::spawn_blocking(move || Db::open(&dir, opts))
+        .await?
+        .with_context(|| format!("opening TSDB in {}", args.data_dir.display()))?;
+    let listener = tokio::net::TcpListener::bind(args.http_address)
+        .await
+        .with_context(|| format!("listening on {}", args.http_address))?;
+    let local = listener.local_addr()?;
+    let state = Arc::new(AppState {
+        db,
+        instance: local.to_string(),
+        samples_appended: AtomicU64::new(0),
+        start_time: selfmetrics::now_seconds(),
+    });
+    let app = Router::new()
+        .route("/-/healthy", get(|| async { "Strata is Healthy.\n" }))
+        .route("/-/ready", get(|| async { "Strata is Ready.\n" }))
+        .route("/metrics", get(metrics))
+        .with_state(state.clone());
+    info!(address = %local, data_dir = %args.data_dir.display(), "strata up: serving");
+
+    let bg = tokio::spawn(background(state.clone(), scrape_every));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    bg.abort();
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || st.db.sync()).await??;
+    info!("strata up: stopped");
+    Ok(())
+}
+
+async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
+    let body = selfmetrics::render(&selfmetrics::gather(&st));
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+}
+
+/// Self-scrape and compaction loop.
+async fn background(st: Arc<AppState>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_compact = std::time::Instant::now();
+    loop {
+        tick.tick().await;
+        let s = st.clone();
+        match tokio::task::spawn_blocking(move || selfmetrics::scrape_into_tsdb(&s)).await {
+            Ok(Ok(n)) => {
+                st.samples_appended.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Ok(Err(e)) => warn!(error = %e, "self-scrape failed"),
+            Err(e) => error!(error = %e, "self-scrape task failed"),
+        }
+        if last_compact.elapsed() >= Duration::from_secs(60) {
+            last_compact = std::time::Instant::now();
+            let s = st.clone();
+            match tokio::task::spawn_blocking(move || s.db.compact()).await {
+                Ok(Ok(blocks)) if !blocks.is_empty() => {
+                    info!(blocks = blocks.len(), "compacted head")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => error!(error = %e, "compaction failed"),
+                Err(e) => error!(error = %e, "compaction task failed"),
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    info!("shutting down");
+}
