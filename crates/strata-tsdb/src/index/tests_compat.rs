@@ -2,8 +2,6 @@
 //! `promtool` is installed, having it read our files and reproducing its files byte for
 //! byte.
 
-use std::path::Path;
-
 use strata_model::{MatchType, Matcher};
 
 use super::tests::{chunks, ls, sample_series, walk, write_index};
@@ -12,13 +10,7 @@ use crate::encoding::crc32c;
 
 #[test]
 fn reads_format_v1() {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/tsdb/index_format_v1/index");
-    let p = if p.exists() {
-        p
-    } else {
-        Path::new("/work/shared/testdata/tsdb/index_format_v1/index").to_path_buf()
-    };
+    let p = strata_testkit::shared_dir().join("testdata/tsdb/index_format_v1/index");
     let r = IndexReader::open(&p).unwrap();
     assert_eq!(r.version(), 1);
     let s = walk(&r).unwrap();
@@ -72,14 +64,9 @@ fn reads_format_v1() {
 /// `promtool tsdb analyze` on it.
 #[test]
 fn promtool_reads_our_index() {
-    let Ok(out) = std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-    else {
-        eprintln!("promtool not installed, skipping");
+    if strata_testkit::require_tool("promtool").is_none() {
         return;
-    };
-    assert!(out.status.success());
+    }
     let dir = tempfile::tempdir().unwrap();
     let ulid = "01HZZZZZZZZZZZZZZZZZZZZZZZ";
     let block = dir.path().join(ulid);
@@ -122,12 +109,7 @@ fn promtool_reads_our_index() {
 /// `promtool` is installed, and rewrites it with our writer: the bytes must be identical.
 #[test]
 fn reads_and_reproduces_prometheus_index() {
-    if std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("promtool not installed, skipping");
+    if strata_testkit::require_tool("promtool").is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
