@@ -3,6 +3,7 @@
 //! scrapes its own metrics into the TSDB; later components (query API, remote write,
 //! shipping) join it here.
 
+mod remote_write;
 mod selfmetrics;
 
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use strata_model::duration::parse_duration_ms;
 use strata_tsdb::wal::{SyncPolicy, WalOptions};
 use strata_tsdb::{Db, DbOptions, HeadOptions};
@@ -81,6 +82,10 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         .route("/-/healthy", get(|| async { "Strata is Healthy.\n" }))
         .route("/-/ready", get(|| async { "Strata is Ready.\n" }))
         .route("/metrics", get(metrics))
+        .route("/api/v1/write", post(remote_write::handle))
+        .route("/api/v1/receive", post(remote_write::handle))
+        .route("/api/v1/admin/tsdb/flush", post(flush))
+        .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
         .with_state(state.clone());
     info!(address = %local, data_dir = %args.data_dir.display(), "strata up: serving");
 
@@ -105,6 +110,20 @@ async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
         )],
         body,
     )
+}
+
+/// Persists the whole head as blocks now (a Strata extension used by benchmarks and
+/// before planned maintenance).
+async fn flush(State(st): State<Arc<AppState>>) -> impl IntoResponse {
+    let s = st.clone();
+    match tokio::task::spawn_blocking(move || s.db.flush()).await {
+        Ok(Ok(blocks)) => {
+            let ids: Vec<String> = blocks.iter().map(|b| b.ulid.clone()).collect();
+            (StatusCode::OK, serde_json::json!({"status": "success", "data": {"blocks": ids}}).to_string())
+        }
+        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, serde_json::json!({"status": "error", "error": e.to_string()}).to_string()),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, serde_json::json!({"status": "error", "error": e.to_string()}).to_string()),
+    }
 }
 
 /// Self-scrape and compaction loop.
