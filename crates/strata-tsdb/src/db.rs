@@ -210,20 +210,24 @@ impl Db {
         Ok(out)
     }
 
-    /// Persists everything in the head into blocks aligned to the block range, then
-    /// empties the head (used on demand: before shipping, in benchmarks and tools).
+    /// Persists everything in the head into blocks, then empties the head (used on
+    /// demand: before shipping, in benchmarks and tools). A head that spans at most one
+    /// block range becomes one block covering exactly its samples, as Prometheus' snapshot
+    /// does; a longer head is cut at block-range boundaries.
     pub fn flush(&self) -> Result<Vec<BlockMeta>> {
         self.ensure_writable()?;
         let _g = self.compaction.lock();
         let range = self.opts.head.chunk_range;
         let mut out = Vec::new();
-        let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time()) else {
-            return Ok(out);
-        };
-        let mut mint = lo.div_euclid(range) * range;
-        while mint <= hi {
-            out.extend(self.persist_head_range(mint, mint + range)?);
-            mint += range;
+        let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time()) else { return Ok(out) };
+        if hi - lo < range {
+            out.extend(self.persist_head_range(lo, hi.saturating_add(1))?);
+        } else {
+            let mut mint = lo.div_euclid(range) * range;
+            while mint <= hi {
+                out.extend(self.persist_head_range(mint.max(lo), mint + range)?);
+                mint += range;
+            }
         }
         self.truncate_head(hi.saturating_add(1))?;
         Ok(out)

@@ -88,7 +88,7 @@ pub struct UpArgs {
         default_value_t = false
     )]
     pub wal_fsync: bool,
-    /// Interval of the built-in self-scrape.
+    /// Interval of the built-in self-scrape; 0s disables it.
     #[arg(
         long = "scrape-interval",
         env = "STRATA_SCRAPE_INTERVAL",

@@ -62,8 +62,9 @@ fn db_options(args: &UpArgs) -> anyhow::Result<DbOptions> {
 
 async fn serve(args: UpArgs) -> anyhow::Result<()> {
     let opts = db_options(&args)?;
-    let scrape_every =
-        Duration::from_millis(parse_duration_ms(&args.scrape_interval)?.max(1000) as u64);
+    let scrape_ms = parse_duration_ms(&args.scrape_interval)?;
+    // 0 disables the self-scrape (e.g. when backfilling data older than the head window).
+    let scrape_every = (scrape_ms > 0).then(|| Duration::from_millis(scrape_ms.max(1000) as u64));
     let dir = args.data_dir.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&dir, opts))
         .await?
@@ -127,19 +128,21 @@ async fn flush(State(st): State<Arc<AppState>>) -> impl IntoResponse {
 }
 
 /// Self-scrape and compaction loop.
-async fn background(st: Arc<AppState>, every: Duration) {
-    let mut tick = tokio::time::interval(every);
+async fn background(st: Arc<AppState>, scrape_every: Option<Duration>) {
+    let mut tick = tokio::time::interval(scrape_every.unwrap_or(Duration::from_secs(15)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_compact = std::time::Instant::now();
     loop {
         tick.tick().await;
-        let s = st.clone();
-        match tokio::task::spawn_blocking(move || selfmetrics::scrape_into_tsdb(&s)).await {
-            Ok(Ok(n)) => {
-                st.samples_appended.fetch_add(n as u64, Ordering::Relaxed);
+        if scrape_every.is_some() {
+            let s = st.clone();
+            match tokio::task::spawn_blocking(move || selfmetrics::scrape_into_tsdb(&s)).await {
+                Ok(Ok(n)) => {
+                    st.samples_appended.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Ok(Err(e)) => warn!(error = %e, "self-scrape failed"),
+                Err(e) => error!(error = %e, "self-scrape task failed"),
             }
-            Ok(Err(e)) => warn!(error = %e, "self-scrape failed"),
-            Err(e) => error!(error = %e, "self-scrape task failed"),
         }
         if last_compact.elapsed() >= Duration::from_secs(60) {
             last_compact = std::time::Instant::now();
