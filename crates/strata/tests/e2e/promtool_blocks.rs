@@ -32,6 +32,10 @@ fn promtool_blocks_dump_identically() {
         &parse_dump(&pdump),
     );
     assert_same_dump("full dump", &pdump, &strata_dump(&dir, &[]));
+    assert_same_list(&promtool, &dir);
+    for block in block_ids(&dir) {
+        assert_same_analyze(&promtool, &dir, &block);
+    }
 
     let start_ms = START_S * 1000;
     let boundary = (start_ms.div_euclid(WINDOW_MS) + 1) * WINDOW_MS;
@@ -62,4 +66,16 @@ fn promtool_blocks_dump_identically() {
         let s = strata_dump(&dir, &flags);
         assert_same_dump(&format!("dump {flags:?}"), &p, &s);
     }
+}
+
+/// The block directories (ULIDs) of `dir`.
+pub fn block_ids(dir: &std::path::Path) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("meta.json").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    ids.sort();
+    ids
 }

@@ -83,6 +83,11 @@ fn strata_import_blocks_are_read_by_promtool() {
         );
     }
 
+    assert_same_list(&promtool, &dir);
+    for ulid in rows.values().map(|r| &r.0) {
+        assert_same_analyze(&promtool, &dir, ulid);
+    }
+
     // promtool tsdb dump: exactly what went in.
     let pdump = promtool_dump(&promtool, &dir, &[]);
     assert_same_series("promtool dump of Strata blocks", &want, &parse_dump(&pdump));

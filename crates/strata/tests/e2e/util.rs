@@ -80,6 +80,98 @@ pub fn assert_same_dump(what: &str, promtool: &str, strata: &str) {
     );
 }
 
+/// Asserts `strata tools tsdb list` prints what `promtool tsdb list` prints, in both
+/// the raw and the human-readable (`-r`) form.
+pub fn assert_same_list(promtool: &Path, dir: &Path) {
+    for flags in [&[][..], &["-r"][..]] {
+        let p = run_ok(
+            Command::new(promtool)
+                .args(["tsdb", "list"])
+                .args(flags)
+                .arg(dir),
+        );
+        let s = run_ok(
+            strata()
+                .args(["tools", "tsdb", "list"])
+                .args(flags)
+                .arg(dir),
+        );
+        assert_same_dump(&format!("tsdb list {flags:?}"), &p, &s);
+    }
+}
+
+/// Asserts `strata tools tsdb analyze` reports what `promtool tsdb analyze` reports for
+/// `block`: the summary lines exactly, and each top-N section's entries as a set (Go's
+/// unstable sort orders ties arbitrarily) when no section is cut at the limit.
+pub fn assert_same_analyze(promtool: &Path, dir: &Path, block: &str) {
+    let p = run_ok(
+        Command::new(promtool)
+            .args(["tsdb", "analyze"])
+            .arg(dir)
+            .arg(block),
+    );
+    let s = run_ok(
+        strata()
+            .args(["tools", "tsdb", "analyze"])
+            .arg(dir)
+            .arg(block),
+    );
+    // Sections are split by blank lines; an entry is `count text`, where the text may
+    // hold raw newlines (label values are printed unquoted).
+    let sections = |t: &str| -> Vec<Vec<String>> {
+        t.split("\n\n")
+            .map(|sec| {
+                let mut entries: Vec<String> = Vec::new();
+                for (i, line) in sec.lines().enumerate() {
+                    let starts_entry = line
+                        .split_once(' ')
+                        .is_some_and(|(n, _)| n.parse::<u64>().is_ok());
+                    match entries.last_mut() {
+                        Some(last) if i > 0 && !starts_entry => {
+                            last.push('\n');
+                            last.push_str(line);
+                        }
+                        _ => entries.push(line.to_owned()),
+                    }
+                }
+                entries
+            })
+            .collect()
+    };
+    let (ps, ss) = (sections(&p), sections(&s));
+    assert_eq!(
+        ps.len(),
+        ss.len(),
+        "analyze {block}: sections differ\npromtool:\n{p}\nstrata:\n{s}"
+    );
+    assert_eq!(ps[0], ss[0], "analyze {block}: summary");
+    for (pa, sa) in ps.iter().zip(&ss).skip(1) {
+        let title = pa.first();
+        assert_eq!(title, sa.first(), "analyze {block}: section title");
+        assert_eq!(pa.len(), sa.len(), "analyze {block}: entries of {title:?}");
+        let counts = |sec: &[String]| -> Vec<u64> {
+            let mut c: Vec<u64> = sec[1..]
+                .iter()
+                .map(|e| e.split_once(' ').unwrap().0.parse().unwrap())
+                .collect();
+            c.sort();
+            c
+        };
+        assert_eq!(
+            counts(pa),
+            counts(sa),
+            "analyze {block}: counts of {title:?}"
+        );
+        // A section cut at the limit (20) may keep different entries among equal counts.
+        if pa.len() <= 20 {
+            let (mut a, mut b) = (pa.clone(), sa.clone());
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "analyze {block}: entries of {title:?}");
+        }
+    }
+}
+
 /// A child process killed (and reaped) when dropped, so no server outlives its test.
 pub struct ChildGuard {
     pub child: Option<Child>,
