@@ -124,7 +124,7 @@ fn human_bytes(mut b: u64) -> String {
     }
     let mut parts = Vec::new();
     for unit in UNITS {
-        if b % 1024 != 0 {
+        if !b.is_multiple_of(1024) {
             parts.push(format!("{}{unit}", b % 1024));
         }
         b /= 1024;
