@@ -22,8 +22,7 @@ pub fn go_format_g(v: f64) -> String {
             "0".into()
         };
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: "-1.2345e-7".
-    let sci = format!("{v:e}");
+    let sci = shortest_sci(v);
     let (mant, exp) = match sci.split_once('e') {
         Some(p) => p,
         None => return sci,
@@ -68,6 +67,30 @@ pub fn go_format_g(v: f64) -> String {
         }
     }
     out
+}
+
+/// The shortest round-trip digits of a finite, non-zero `v` in Rust's `{:e}` form
+/// ("-1.2345e-7"), choosing as Go does when two digit strings of that length both read
+/// back as `v`: the one nearest `v`, ties to even. Rust's shortest mode may pick the other
+/// one (-1324328099170727.25 gives "…7273e15" where Go prints "…7272e+15"); the
+/// correctly rounded form of the same length is Go's choice whenever it reads back.
+fn shortest_sci(v: f64) -> String {
+    let sci = format!("{v:e}");
+    let digits = sci
+        .split_once('e')
+        .map_or(0, |(m, _)| m.chars().filter(char::is_ascii_digit).count());
+    // Two candidates of equal length lie within one ULP of `v` only at 15+ digits.
+    if digits >= 15 {
+        let rounded = format!("{v:.*e}", digits - 1);
+        if rounded != sci
+            && rounded
+                .parse::<f64>()
+                .is_ok_and(|r| r.to_bits() == v.to_bits())
+        {
+            return rounded;
+        }
+    }
+    sci
 }
 
 /// Quotes a string as Go's `strconv.Quote` does.
@@ -117,6 +140,11 @@ mod tests {
     #[test]
     fn formats_like_go_percent_g() {
         let cases = [
+            // A tie between two 17-digit candidates: Go takes the even one.
+            (
+                f64::from_bits(0xc312_d1e0_a7ab_269d),
+                "-1.3243280991707272e+15",
+            ), // -1324328099170727.25
             (0.0, "0"),
             (1.0, "1"),
             (-2.5, "-2.5"),

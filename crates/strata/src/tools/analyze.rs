@@ -60,12 +60,12 @@ pub fn run(a: &AnalyzeArgs) -> anyhow::Result<()> {
         m.into_iter().map(|(k, v)| (k, v / span)).collect()
     };
     print_top(
-        "Label pairs most likely to be involved in churn:",
+        "Label pairs most involved in churning:",
         scale(pair_uncovered),
         a.limit,
     );
     print_top(
-        "Label names most likely to be involved in churn:",
+        "Label names most involved in churning:",
         scale(name_uncovered),
         a.limit,
     );

@@ -92,11 +92,13 @@ pub fn run(a: &ImportArgs) -> anyhow::Result<()> {
 /// Checks each series' samples are in time order and free of conflicting duplicates
 /// (identical duplicates are dropped, as the TSDB ignores them).
 trait SortedSeries {
-    fn iter_mut_sorted(&mut self) -> anyhow::Result<Vec<(&Labels, &Vec<(i64, f64)>)>>;
+    fn iter_mut_sorted(&mut self) -> anyhow::Result<SeriesRefs<'_>>;
 }
 
+type SeriesRefs<'a> = Vec<(&'a Labels, &'a Vec<(i64, f64)>)>;
+
 impl SortedSeries for BTreeMap<Labels, Vec<(i64, f64)>> {
-    fn iter_mut_sorted(&mut self) -> anyhow::Result<Vec<(&Labels, &Vec<(i64, f64)>)>> {
+    fn iter_mut_sorted(&mut self) -> anyhow::Result<SeriesRefs<'_>> {
         for (labels, samples) in self.iter_mut() {
             let mut out: Vec<(i64, f64)> = Vec::with_capacity(samples.len());
             for &(t, v) in samples.iter() {
