@@ -26,7 +26,10 @@ impl<'a> Reader<'a> {
     }
 
     fn err(&self, reason: &str) -> Error {
-        Error::Protobuf { offset: self.offset(), reason: reason.to_owned() }
+        Error::Protobuf {
+            offset: self.offset(),
+            reason: reason.to_owned(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -37,7 +40,10 @@ impl<'a> Reader<'a> {
         let mut x = 0u64;
         let mut shift = 0;
         loop {
-            let b = *self.buf.get(self.pos).ok_or_else(|| self.err("truncated varint"))?;
+            let b = *self
+                .buf
+                .get(self.pos)
+                .ok_or_else(|| self.err("truncated varint"))?;
             self.pos += 1;
             if shift == 63 && b > 1 {
                 return Err(self.err("varint overflows 64 bits"));
@@ -64,7 +70,10 @@ impl<'a> Reader<'a> {
     }
 
     pub fn fixed64(&mut self) -> Result<u64> {
-        let b = self.buf.get(self.pos..self.pos + 8).ok_or_else(|| self.err("truncated fixed64"))?;
+        let b = self
+            .buf
+            .get(self.pos..self.pos + 8)
+            .ok_or_else(|| self.err("truncated fixed64"))?;
         self.pos += 8;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
@@ -75,8 +84,13 @@ impl<'a> Reader<'a> {
     pub fn bytes(&mut self) -> Result<(&'a [u8], usize)> {
         let n = usize::try_from(self.varint()?).map_err(|_| self.err("length overflows"))?;
         let start = self.pos;
-        let end = start.checked_add(n).ok_or_else(|| self.err("length overflows"))?;
-        let b = self.buf.get(start..end).ok_or_else(|| self.err("length exceeds message"))?;
+        let end = start
+            .checked_add(n)
+            .ok_or_else(|| self.err("length overflows"))?;
+        let b = self
+            .buf
+            .get(start..end)
+            .ok_or_else(|| self.err("length exceeds message"))?;
         self.pos = end;
         Ok((b, self.base + start))
     }

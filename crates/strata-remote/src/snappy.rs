@@ -8,11 +8,15 @@ pub fn decompress(input: &[u8], limit: usize) -> Result<Vec<u8>> {
     if size > limit {
         return Err(Error::TooLarge { size, limit });
     }
-    snap::raw::Decoder::new().decompress_vec(input).map_err(|e| Error::Snappy(e.to_string()))
+    snap::raw::Decoder::new()
+        .decompress_vec(input)
+        .map_err(|e| Error::Snappy(e.to_string()))
 }
 
 /// Compresses `input`.
 pub fn compress(input: &[u8]) -> Vec<u8> {
     // Compression of an in-memory buffer cannot fail except for inputs over 4 GiB.
-    snap::raw::Encoder::new().compress_vec(input).unwrap_or_default()
+    snap::raw::Encoder::new()
+        .compress_vec(input)
+        .unwrap_or_default()
 }

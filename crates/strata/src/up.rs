@@ -120,10 +120,19 @@ async fn flush(State(st): State<Arc<AppState>>) -> impl IntoResponse {
     match tokio::task::spawn_blocking(move || s.db.flush()).await {
         Ok(Ok(blocks)) => {
             let ids: Vec<String> = blocks.iter().map(|b| b.ulid.clone()).collect();
-            (StatusCode::OK, serde_json::json!({"status": "success", "data": {"blocks": ids}}).to_string())
+            (
+                StatusCode::OK,
+                serde_json::json!({"status": "success", "data": {"blocks": ids}}).to_string(),
+            )
         }
-        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, serde_json::json!({"status": "error", "error": e.to_string()}).to_string()),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, serde_json::json!({"status": "error", "error": e.to_string()}).to_string()),
+        Ok(Err(e)) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({"status": "error", "error": e.to_string()}).to_string(),
+        ),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({"status": "error", "error": e.to_string()}).to_string(),
+        ),
     }
 }
 

@@ -31,7 +31,9 @@ pub(crate) struct MemSeries {
     /// Timestamp and value bits of the newest in-order sample (valid when `has_samples`).
     pub last_t: i64,
     pub last_v: u64,
-    /// Out-of-order samples, sorted by timestamp, unique timestamps.
+    /// Out-of-order samples, sorted by timestamp, unique timestamps. Boxed so that the
+    /// common case (none) costs 8 bytes per series instead of 24.
+    #[allow(clippy::box_collection)]
     pub ooo: Option<Box<Vec<(i64, f64)>>>,
     /// Whether the series record has reached the WAL.
     pub logged: bool,

@@ -26,15 +26,22 @@ fn plain(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, msg.into()).into_response()
 }
 
-fn header_str<'a>(h: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-pub(crate) async fn handle(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(enc) = header_str(&headers, header::CONTENT_ENCODING) {
-        if !enc.eq_ignore_ascii_case("snappy") {
-            return plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("unsupported content encoding {enc:?}; remote write uses snappy"));
-        }
+pub(crate) async fn handle(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(enc) = header_str(&headers, header::CONTENT_ENCODING)
+        && !enc.eq_ignore_ascii_case("snappy")
+    {
+        return plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("unsupported content encoding {enc:?}; remote write uses snappy"),
+        );
     }
     if let Some(ct) = header_str(&headers, header::CONTENT_TYPE) {
         let ct = ct.to_ascii_lowercase();
@@ -42,7 +49,9 @@ pub(crate) async fn handle(State(st): State<Arc<AppState>>, headers: HeaderMap, 
         if !ct.starts_with("application/x-protobuf") || !proto_ok {
             return plain(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("unsupported content type {ct:?}; this endpoint accepts remote write 1.0 (application/x-protobuf;proto=prometheus.WriteRequest)"),
+                format!(
+                    "unsupported content type {ct:?}; this endpoint accepts remote write 1.0 (application/x-protobuf;proto=prometheus.WriteRequest)"
+                ),
             );
         }
     }
@@ -50,15 +59,25 @@ pub(crate) async fn handle(State(st): State<Arc<AppState>>, headers: HeaderMap, 
     let res = tokio::task::spawn_blocking(move || ingest(&st2, &body)).await;
     match res {
         Ok(r) => r,
-        Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, format!("ingestion task failed: {e}")),
+        Err(e) => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("ingestion task failed: {e}"),
+        ),
     }
 }
 
 fn ingest(st: &AppState, body: &[u8]) -> Response {
     let raw = match snappy::decompress(body, MAX_DECOMPRESSED) {
         Ok(r) => r,
-        Err(e @ strata_remote::Error::TooLarge { .. }) => return plain(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
-        Err(e) => return plain(StatusCode::BAD_REQUEST, format!("decompressing request: {e}")),
+        Err(e @ strata_remote::Error::TooLarge { .. }) => {
+            return plain(StatusCode::PAYLOAD_TOO_LARGE, e.to_string());
+        }
+        Err(e) => {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                format!("decompressing request: {e}"),
+            );
+        }
     };
     let mut app = st.db.appender();
     let mut scratch = TimeSeriesRef::default();
@@ -92,7 +111,10 @@ fn ingest(st: &AppState, body: &[u8]) -> Response {
         Ok(())
     });
     if let Err(e) = decoded {
-        return plain(StatusCode::BAD_REQUEST, format!("decoding write request: {e}"));
+        return plain(
+            StatusCode::BAD_REQUEST,
+            format!("decoding write request: {e}"),
+        );
     }
     if let Some(msg) = invalid {
         // Nothing of an invalid request is written, so that the sender can fix and resend it.
@@ -100,20 +122,30 @@ fn ingest(st: &AppState, body: &[u8]) -> Response {
     }
     let out = match app.commit() {
         Ok(o) => o,
-        Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, format!("writing samples: {e}")),
+        Err(e) => {
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("writing samples: {e}"),
+            );
+        }
     };
-    st.samples_appended.fetch_add(out.appended as u64, Ordering::Relaxed);
+    st.samples_appended
+        .fetch_add(out.appended as u64, Ordering::Relaxed);
     let written = out.appended + out.duplicates_ignored;
     let mut resp = if let Some(first) = out.rejected.first() {
         plain(
             StatusCode::CONFLICT,
-            format!("{} of the request's samples were rejected; first: {first}", out.rejected.len()),
+            format!(
+                "{} of the request's samples were rejected; first: {first}",
+                out.rejected.len()
+            ),
         )
     } else {
         StatusCode::NO_CONTENT.into_response()
     };
     if let Ok(v) = HeaderValue::from_str(&written.to_string()) {
-        resp.headers_mut().insert("X-Prometheus-Remote-Write-Samples-Written", v);
+        resp.headers_mut()
+            .insert("X-Prometheus-Remote-Write-Samples-Written", v);
     }
     resp
 }
