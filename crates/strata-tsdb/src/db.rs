@@ -225,7 +225,10 @@ impl Db {
             out.extend(self.persist_head_range(mint, mint + range)?);
             mint += range;
         }
-        self.truncate_head(hi.saturating_add(1))?;
+        // Truncate at the end of the last block, not just after `hi`: on reopen the head
+        // rejects (and replay skips) everything before the newest block's end, so the
+        // head must not take samples there now either, or they would be lost.
+        self.truncate_head(mint)?;
         Ok(out)
     }
 

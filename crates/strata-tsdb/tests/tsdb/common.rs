@@ -90,3 +90,24 @@ pub fn block_dirs(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Asserts equal query results, reporting the first difference instead of everything.
+#[track_caller]
+pub fn assert_same(got: &[(Labels, Bits)], want: &[(Labels, Bits)], ctx: &str) {
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(g.0, w.0, "{ctx}: series differ");
+        if g.1 != w.1 {
+            let i = g.1.iter().zip(&w.1).position(|(a, b)| a != b);
+            let i = i.unwrap_or(g.1.len().min(w.1.len()));
+            panic!(
+                "{ctx}: {} differs at sample {i}: got {:?} (of {}), want {:?} (of {})",
+                g.0,
+                g.1.get(i),
+                g.1.len(),
+                w.1.get(i),
+                w.1.len()
+            );
+        }
+    }
+    assert_eq!(got.len(), want.len(), "{ctx}: number of series");
+}
