@@ -29,7 +29,8 @@ pub struct ReplayStats {
 
 impl Head {
     /// Replays `wal_dir` (checkpoint, then segments after it) into this head. Samples go
-    /// through the same ordering rules as appends, without the time-bound checks.
+    /// through the same ordering rules as appends, without the time-bound checks; a
+    /// sample older than its series' latest was accepted out of order and is kept.
     pub fn replay(&self, wal_dir: &Path) -> Result<ReplayStats> {
         let mut stats = ReplayStats::default();
         // Series refs in the WAL that duplicate another ref with the same labels.
@@ -97,7 +98,9 @@ impl Head {
                             if !m.has_samples() || s.t > m.last_t {
                                 m.append(s.t, s.v, opts.samples_per_chunk, opts.chunk_range);
                                 true
-                            } else if s.t < m.last_t && opts.out_of_order_window > 0 {
+                            } else if s.t < m.last_t {
+                                // Accepted out of order when it was logged: keep it even if
+                                // this head has no (or a smaller) out-of-order window.
                                 m.insert_ooo(s.t, s.v).unwrap_or(false)
                             } else {
                                 false

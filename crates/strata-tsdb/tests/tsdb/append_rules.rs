@@ -154,6 +154,9 @@ fn out_of_order_window_merges_sorted_and_survives_restart_and_flush() {
         )])
     );
     drop(db);
+    let db = open(dir.path(), &opts(H2, 0));
+    assert_eq!(select_all(&db), want, "after restart without a window");
+    drop(db);
     let db = open(dir.path(), &o);
     assert_eq!(select_all(&db), want, "after restart");
     db.flush().unwrap();
