@@ -25,7 +25,17 @@ fn out_of_order_error_names_series_and_both_timestamps() {
     assert_eq!(out.appended, 1, "the other series' sample is accepted");
     assert_eq!(out.rejected.len(), 1);
     let e = &out.rejected[0];
-    assert!(matches!(e, Error::OutOfOrder { t: 9_000, latest: 10_000, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::OutOfOrder {
+                t: 9_000,
+                latest: 10_000,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.is_sample_rejection());
     let msg = e.to_string();
     for part in [r#"{__name__="m", i="0"}"#, "9000", "10000", "out of order"] {
@@ -51,20 +61,46 @@ fn duplicates_identical_ignored_different_rejected() {
     let db = open(dir.path(), &o);
     append_all(&db, &[(series(0), 1_000, 1.5)]);
     let out = commit(&db, &[(series(0), 1_000, 1.5)]);
-    assert_eq!((out.appended, out.duplicates_ignored, out.rejected.len()), (0, 1, 0));
+    assert_eq!(
+        (out.appended, out.duplicates_ignored, out.rejected.len()),
+        (0, 1, 0)
+    );
     let out = commit(&db, &[(series(0), 1_000, 2.5)]);
     assert_eq!((out.appended, out.duplicates_ignored), (0, 0));
     let msg = out.rejected[0].to_string();
-    for part in [r#"{__name__="m", i="0"}"#, "1000", "1.5", "2.5", "duplicate"] {
+    for part in [
+        r#"{__name__="m", i="0"}"#,
+        "1000",
+        "1.5",
+        "2.5",
+        "duplicate",
+    ] {
         assert!(msg.contains(part), "{msg:?} lacks {part:?}");
     }
     // Same within a single commit.
-    let out = commit(&db, &[(series(1), 7, 1.0), (series(1), 7, 1.0), (series(1), 7, 2.0)]);
-    assert_eq!((out.appended, out.duplicates_ignored, out.rejected.len()), (1, 1, 1));
-    let want = expect(vec![(series(0), vec![(1_000, 1.5)]), (series(1), vec![(7, 1.0)])]);
+    let out = commit(
+        &db,
+        &[
+            (series(1), 7, 1.0),
+            (series(1), 7, 1.0),
+            (series(1), 7, 2.0),
+        ],
+    );
+    assert_eq!(
+        (out.appended, out.duplicates_ignored, out.rejected.len()),
+        (1, 1, 1)
+    );
+    let want = expect(vec![
+        (series(0), vec![(1_000, 1.5)]),
+        (series(1), vec![(7, 1.0)]),
+    ]);
     assert_eq!(select_all(&db), want);
     drop(db);
-    assert_eq!(select_all(&open(dir.path(), &o)), want, "WAL holds only accepted");
+    assert_eq!(
+        select_all(&open(dir.path(), &o)),
+        want,
+        "WAL holds only accepted"
+    );
 }
 
 #[test]
@@ -79,9 +115,15 @@ fn out_of_bounds_before_head_max_minus_half_range_and_before_blocks() {
     let out = commit(&db, &[(series(1), edge - 1, 1.0), (series(2), edge, 1.0)]);
     assert_eq!(out.appended, 1);
     let e = &out.rejected[0];
-    assert!(matches!(e, Error::OutOfBounds { t, min_valid, .. } if *t == edge - 1 && *min_valid == edge), "{e:?}");
+    assert!(
+        matches!(e, Error::OutOfBounds { t, min_valid, .. } if *t == edge - 1 && *min_valid == edge),
+        "{e:?}"
+    );
     let msg = e.to_string();
-    assert!(msg.contains(r#"i="1""#) && msg.contains(&(edge - 1).to_string()), "{msg}");
+    assert!(
+        msg.contains(r#"i="1""#) && msg.contains(&(edge - 1).to_string()),
+        "{msg}"
+    );
     // After a flush nothing before the end of the flushed block range is accepted any
     // more (a restart would skip it in the WAL as persisted); at the end it is.
     db.flush().unwrap();
@@ -89,16 +131,27 @@ fn out_of_bounds_before_head_max_minus_half_range_and_before_blocks() {
     let out = commit(&db, &[(series(3), max + 1, 1.0), (series(3), end - 1, 1.0)]);
     assert_eq!(out.appended, 0);
     for e in &out.rejected {
-        assert!(matches!(e, Error::OutOfBounds { min_valid, .. } if *min_valid == end), "{e:?}");
+        assert!(
+            matches!(e, Error::OutOfBounds { min_valid, .. } if *min_valid == end),
+            "{e:?}"
+        );
     }
     let out = commit(&db, &[(series(3), end, 1.0), (series(4), end + 1, 1.0)]);
     assert_eq!(out.appended, 2, "{:?}", out.rejected);
     let want = select_all(&db);
     drop(db);
     let db = open(dir.path(), &o);
-    assert_eq!(select_all(&db), want, "everything accepted survives a restart");
+    assert_eq!(
+        select_all(&db),
+        want,
+        "everything accepted survives a restart"
+    );
     let out = commit(&db, &[(series(5), end - 1, 1.0)]);
-    assert!(matches!(out.rejected[0], Error::OutOfBounds { .. }), "{:?}", out.rejected);
+    assert!(
+        matches!(out.rejected[0], Error::OutOfBounds { .. }),
+        "{:?}",
+        out.rejected
+    );
 }
 
 #[test]
@@ -110,12 +163,22 @@ fn out_of_order_window_merges_sorted_and_survives_restart_and_flush() {
         append_all(&db, &[(series(0), k * MIN, k as f64)]);
     }
     // Inside the window (head max 105 min - 30 min = 75 min): accepted.
-    append_all(&db, &[(series(0), 103 * MIN, 103.0), (series(0), 80 * MIN, 80.0)]);
+    append_all(
+        &db,
+        &[(series(0), 103 * MIN, 103.0), (series(0), 80 * MIN, 80.0)],
+    );
     // A series whose first sample is older than the head max, inside the window.
-    append_all(&db, &[(series(1), 90 * MIN, 90.0), (series(1), 85 * MIN, 85.0)]);
+    append_all(
+        &db,
+        &[(series(1), 90 * MIN, 90.0), (series(1), 85 * MIN, 85.0)],
+    );
     // Outside the window: out of order.
     let out = commit(&db, &[(series(0), 70 * MIN, 70.0)]);
-    assert!(matches!(out.rejected[..], [Error::OutOfOrder { .. }]), "{:?}", out.rejected);
+    assert!(
+        matches!(out.rejected[..], [Error::OutOfOrder { .. }]),
+        "{:?}",
+        out.rejected
+    );
     // Out-of-order duplicates: identical ignored, different rejected, whether the
     // stored sample is in order (101) or out of order (80), or staged in this commit.
     let out = commit(
@@ -133,7 +196,10 @@ fn out_of_order_window_merges_sorted_and_survives_restart_and_flush() {
     assert_eq!(out.duplicates_ignored, 2);
     assert_eq!(out.rejected.len(), 3, "{:?}", out.rejected);
     for e in &out.rejected {
-        assert!(matches!(e, Error::DuplicateSample { new, .. } if *new == -1.0), "{e:?}");
+        assert!(
+            matches!(e, Error::DuplicateSample { new, .. } if *new == -1.0),
+            "{e:?}"
+        );
     }
     let want = expect(vec![
         (
@@ -147,7 +213,12 @@ fn out_of_order_window_merges_sorted_and_survives_restart_and_flush() {
     ]);
     assert_eq!(select_all(&db), want);
     assert_eq!(
-        select(&db, 85 * MIN, 101 * MIN, &[strata_model::Matcher::equal("i", "0")]),
+        select(
+            &db,
+            85 * MIN,
+            101 * MIN,
+            &[strata_model::Matcher::equal("i", "0")]
+        ),
         expect(vec![(
             series(0),
             vec![(90 * MIN, 90.0), (100 * MIN, 100.0), (101 * MIN, 101.0)]
@@ -163,7 +234,11 @@ fn out_of_order_window_merges_sorted_and_survives_restart_and_flush() {
     assert_eq!(db.head().num_series(), 0);
     assert_eq!(select_all(&db), want, "after flush");
     drop(db);
-    assert_eq!(select_all(&open(dir.path(), &o)), want, "after flush + restart");
+    assert_eq!(
+        select_all(&open(dir.path(), &o)),
+        want,
+        "after flush + restart"
+    );
 }
 
 #[test]

@@ -38,7 +38,10 @@ fn compaction_cuts_aligned_blocks_truncates_head_and_checkpoints_wal() {
     let o = opts(H2, 0);
     let db = open(dir.path(), &o);
     fill(&db, 0, 3 * H);
-    assert!(db.compact().unwrap().is_empty(), "3 h of head is not compacted yet");
+    assert!(
+        db.compact().unwrap().is_empty(),
+        "3 h of head is not compacted yet"
+    );
     fill(&db, 3 * H, 7 * H);
     let before = select_all(&db);
     let metas = db.compact().unwrap();
@@ -52,17 +55,27 @@ fn compaction_cuts_aligned_blocks_truncates_head_and_checkpoints_wal() {
     assert_eq!(block_dirs(dir.path()).len(), 2);
     // The WAL: one checkpoint, no segment it covers.
     let wal = wal_entries(dir.path());
-    let cps: Vec<_> = wal.iter().filter(|n| n.starts_with("checkpoint.")).collect();
+    let cps: Vec<_> = wal
+        .iter()
+        .filter(|n| n.starts_with("checkpoint."))
+        .collect();
     assert_eq!(cps.len(), 1, "{wal:?}");
     let cp: u32 = cps[0]["checkpoint.".len()..].parse().unwrap();
     assert_eq!(cps[0].len(), "checkpoint.".len() + 8);
     for seg in wal.iter().filter(|n| !n.starts_with("checkpoint.")) {
-        assert!(seg.parse::<u32>().unwrap() > cp, "segment {seg} survived {wal:?}");
+        assert!(
+            seg.parse::<u32>().unwrap() > cp,
+            "segment {seg} survived {wal:?}"
+        );
     }
     assert_eq!(select_all(&db), before);
     drop(db);
     let db = open(dir.path(), &o);
-    assert_eq!(db.head().min_time(), Some(2 * H2), "replay skips persisted samples");
+    assert_eq!(
+        db.head().min_time(),
+        Some(2 * H2),
+        "replay skips persisted samples"
+    );
     assert_eq!(select_all(&db), before);
     // Writing on and compacting again keeps everything.
     fill(&db, 7 * H, 9 * H);
@@ -102,7 +115,12 @@ fn retention_deletes_old_blocks_but_open_queriers_keep_reading_them() {
         .unwrap()
         .map(|s| {
             let (l, v) = s.unwrap().collect_samples().unwrap();
-            (l, v.into_iter().map(|(t, v)| (t, v.to_bits())).collect::<Vec<_>>())
+            (
+                l,
+                v.into_iter()
+                    .map(|(t, v)| (t, v.to_bits()))
+                    .collect::<Vec<_>>(),
+            )
         })
         .collect();
     assert_eq!(got, all);
@@ -175,13 +193,26 @@ fn label_names_and_values_with_and_without_matchers_over_head_and_blocks() {
     append_all(&db, &[(eu.clone(), 1_000, 1.0), (us.clone(), 1_000, 1.0)]);
     db.flush().unwrap();
     let head = |i: usize| lbl(&[("__name__", "m"), ("i", &i.to_string()), ("job", "a")]);
-    append_all(&db, &[(head(0), H2, 1.0), (head(1), H2, 1.0), (eu.clone(), H2, 2.0)]);
+    append_all(
+        &db,
+        &[
+            (head(0), H2, 1.0),
+            (head(1), H2, 1.0),
+            (eu.clone(), H2, 2.0),
+        ],
+    );
     let q = db.querier(i64::MIN, i64::MAX).unwrap();
     let names = |ms: &[Matcher]| q.label_names(ms).unwrap();
     let values = |n: &str, ms: &[Matcher]| q.label_values(n, ms).unwrap();
     assert_eq!(names(&[]), ["__name__", "i", "job", "region"]);
-    assert_eq!(names(&[Matcher::equal("__name__", "n")]), ["__name__", "region"]);
-    assert_eq!(names(&[Matcher::equal("job", "a")]), ["__name__", "i", "job"]);
+    assert_eq!(
+        names(&[Matcher::equal("__name__", "n")]),
+        ["__name__", "region"]
+    );
+    assert_eq!(
+        names(&[Matcher::equal("job", "a")]),
+        ["__name__", "i", "job"]
+    );
     assert_eq!(values("__name__", &[]), ["m", "n"]);
     assert_eq!(values("region", &[]), ["eu", "us"]);
     assert_eq!(values("i", &[Matcher::equal("job", "a")]), ["0", "1"]);
@@ -192,7 +223,10 @@ fn label_names_and_values_with_and_without_matchers_over_head_and_blocks() {
     // Only the head's time range: the block-only series `us` is not seen.
     let q = db.querier(H2, i64::MAX).unwrap();
     assert_eq!(q.label_values("region", &[]).unwrap(), ["eu"]);
-    assert_eq!(q.label_names(&[Matcher::equal("region", "us")]).unwrap(), Vec::<String>::new());
+    assert_eq!(
+        q.label_names(&[Matcher::equal("region", "us")]).unwrap(),
+        Vec::<String>::new()
+    );
     // Only the block's range.
     let q = db.querier(0, H2 - 1).unwrap();
     assert_eq!(q.label_names(&[]).unwrap(), ["__name__", "region"]);
@@ -209,7 +243,10 @@ fn try_read_all(dir: &Path) -> Result<Vec<(strata_model::Labels, Bits)>, String>
     };
     let mut out = Vec::new();
     for s in q.select(&[], &hints).map_err(|e| e.to_string())? {
-        let (l, v) = s.map_err(|e| e.to_string())?.collect_samples().map_err(|e| e.to_string())?;
+        let (l, v) = s
+            .map_err(|e| e.to_string())?
+            .collect_samples()
+            .map_err(|e| e.to_string())?;
         out.push((l, v.into_iter().map(|(t, v)| (t, v.to_bits())).collect()));
     }
     q.label_names(&[]).map_err(|e| e.to_string())?;

@@ -41,7 +41,11 @@ fn head_only_round_trip_with_ranges_and_matchers() {
     let inner: Vec<_> = d
         .iter()
         .map(|(l, s)| {
-            let s = s.iter().copied().filter(|(t, _)| *t >= lo && *t <= hi).collect();
+            let s = s
+                .iter()
+                .copied()
+                .filter(|(t, _)| *t >= lo && *t <= hi)
+                .collect();
             (l.clone(), s)
         })
         .collect();
@@ -155,7 +159,12 @@ fn stale_nan_round_trips_bit_exactly() {
     let o = opts(H2, 0);
     let stale = stale_nan();
     let other_nan = f64::from_bits(0x7ff8_0000_0000_0001);
-    let s = vec![(1_000, 1.0), (2_000, -0.0), (3_000, other_nan), (4_000, stale)];
+    let s = vec![
+        (1_000, 1.0),
+        (2_000, -0.0),
+        (3_000, other_nan),
+        (4_000, stale),
+    ];
     let want = expect(vec![(series(0), s.clone())]);
     let db = open(dir.path(), &o);
     for &(t, v) in &s {
