@@ -264,3 +264,33 @@ fn empty_label_set_is_rejected_and_nothing_else_is_affected() {
     drop(db);
     assert_eq!(select_all(&open(dir.path(), &o)), want);
 }
+
+#[test]
+fn out_of_order_duplicates_of_samples_staged_in_order_in_the_same_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = opts(H2, 30 * MIN);
+    let db = open(dir.path(), &o);
+    append_all(&db, &[(series(0), 0, 0.0)]);
+    let out = commit(
+        &db,
+        &[
+            (series(0), 10 * MIN, 1.0),
+            (series(0), 11 * MIN, 2.0),
+            (series(0), 10 * MIN, 1.0),
+            (series(0), 10 * MIN, 9.0),
+        ],
+    );
+    assert_eq!((out.appended, out.duplicates_ignored), (2, 1));
+    assert!(
+        matches!(out.rejected[..], [Error::DuplicateSample { t, stored, new, .. }] if t == 10 * MIN && stored == 1.0 && new == 9.0),
+        "{:?}",
+        out.rejected
+    );
+    let want = expect(vec![(
+        series(0),
+        vec![(0, 0.0), (10 * MIN, 1.0), (11 * MIN, 2.0)],
+    )]);
+    assert_eq!(select_all(&db), want);
+    drop(db);
+    assert_eq!(select_all(&open(dir.path(), &o)), want);
+}
