@@ -103,14 +103,14 @@ impl Db {
         remove_leftovers(dir)?;
         let blocks = load_blocks(dir)?;
         let wal_dir = dir.join("wal");
-        if wal_dir.exists() {
-            if let Some((seg, off)) = crate::wal::reader::repair_torn_tail(&wal_dir)? {
-                warn!(
-                    segment = seg,
-                    offset = off,
-                    "WAL ended in a torn record; truncated it there"
-                );
-            }
+        if wal_dir.exists()
+            && let Some((seg, off)) = crate::wal::reader::repair_torn_tail(&wal_dir)?
+        {
+            warn!(
+                segment = seg,
+                offset = off,
+                "WAL ended in a torn record; truncated it there"
+            );
         }
         let head = Head::new(opts.head.clone(), None);
         if let Some(maxt) = blocks.iter().map(|b| b.meta().max_time).max() {
@@ -194,10 +194,7 @@ impl Db {
         let _g = self.compaction.lock();
         let range = self.opts.head.chunk_range;
         let mut out = Vec::new();
-        loop {
-            let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time()) else {
-                break;
-            };
+        while let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time()) {
             if hi - lo <= range / 2 * 3 {
                 break;
             }
@@ -363,10 +360,11 @@ impl Queryable for Db {
                 qs.push(Box::new(BlockQuerier::new(b.clone(), mint, maxt)));
             }
         }
-        if let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time()) {
-            if hi >= mint && lo <= maxt {
-                qs.push(Box::new(HeadQuerier::new(self.head.clone(), mint, maxt)));
-            }
+        if let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time())
+            && hi >= mint
+            && lo <= maxt
+        {
+            qs.push(Box::new(HeadQuerier::new(self.head.clone(), mint, maxt)));
         }
         Ok(Box::new(MergeQuerier::new(qs)))
     }

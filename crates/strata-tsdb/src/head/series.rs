@@ -32,7 +32,7 @@ pub(crate) struct MemSeries {
     pub last_t: i64,
     pub last_v: u64,
     /// Out-of-order samples, sorted by timestamp, unique timestamps.
-    pub ooo: Option<Box<Vec<(i64, f64)>>>,
+    pub ooo: Option<Vec<(i64, f64)>>,
     /// Whether the series record has reached the WAL.
     pub logged: bool,
 }
