@@ -148,7 +148,7 @@ impl Db {
         }
         let wal_dir = dir.join("wal");
         if wal_dir.is_dir() {
-            head.replay(&wal_dir)?;
+            head.replay_live(&wal_dir)?;
         }
         Ok(Db {
             dir: dir.to_path_buf(),

@@ -291,3 +291,32 @@ fn corrupted_index_or_chunk_bytes_give_precise_errors_never_panics() {
     }
     assert_eq!(try_read_all(dir.path()).unwrap(), want);
 }
+
+#[test]
+fn read_only_open_tolerates_a_record_still_being_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = opts(H2, 0);
+    let db = open(dir.path(), &o);
+    fill(&db, 0, H);
+    let want = select_all(&db);
+    append_all(&db, &[(series(0), H, 1.0), (series(1), H, 1.0)]);
+    // A live writer's last record, cut short as a reader may see it mid-write.
+    let seg = {
+        let mut segs: Vec<_> = fs::read_dir(dir.path().join("wal"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && fs::metadata(p).unwrap().len() > 0)
+            .collect();
+        segs.sort();
+        segs.pop().unwrap()
+    };
+    let bytes = fs::read(&seg).unwrap();
+    fs::write(&seg, &bytes[..bytes.len() - 5]).unwrap();
+    let ro = Db::open_read_only(dir.path()).unwrap();
+    assert_same(&select_all(&ro), &want, "read-only up to the cut record");
+    drop(ro);
+    drop(db);
+    // The writable open repairs the tail and has the same data.
+    assert_same(&select_all(&open(dir.path(), &o)), &want, "after repair");
+}
