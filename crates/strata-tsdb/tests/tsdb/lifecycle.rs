@@ -280,7 +280,9 @@ fn corrupted_index_or_chunk_bytes_give_precise_errors_never_panics() {
                     same += 1;
                 }
                 Err(msg) => {
-                    let precise = msg.contains("corrupt") || msg.contains("invalid");
+                    let precise = (msg.contains("corrupt") || msg.contains("invalid"))
+                        && msg.contains(&block_dirs(dir.path())[0])
+                        && msg.contains(file.split('/').next().unwrap());
                     assert!(precise, "{file} byte {off}: imprecise error {msg:?}");
                     errors += 1;
                 }
