@@ -37,7 +37,7 @@ pub struct Db {
     blocks: RwLock<Vec<Arc<Block>>>,
     compaction: Mutex<()>,
     read_only: bool,
-    _lock: Option<fs::File>,
+    lock: Option<fs::File>,
 }
 
 fn is_ulid_dir(p: &Path) -> bool {
@@ -127,7 +127,7 @@ impl Db {
             blocks: RwLock::new(blocks),
             compaction: Mutex::new(()),
             read_only: false,
-            _lock: Some(lock),
+            lock: Some(lock),
         })
     }
 
@@ -157,7 +157,7 @@ impl Db {
             blocks: RwLock::new(blocks),
             compaction: Mutex::new(()),
             read_only: true,
-            _lock: None,
+            lock: None,
         })
     }
 
@@ -348,6 +348,20 @@ impl Db {
         fs::remove_dir_all(&tmp).map_err(|e| Error::io("remove", &tmp, e))?;
         info!(ulid = %b.meta().ulid, "deleted block outside retention");
         Ok(())
+    }
+}
+
+impl Drop for Db {
+    /// Releases the directory lock explicitly. Closing the file is not enough: a child
+    /// process spawned meanwhile by any thread holds a copy of the descriptor until it
+    /// execs, and the lock lives as long as any copy, so reopening the directory right
+    /// after dropping the database could fail with a spurious lock error.
+    fn drop(&mut self) {
+        // The WAL goes first: nothing may write once another opener can get the lock.
+        drop(self.head.commit.lock().wal.take());
+        if let Some(lock) = self.lock.take() {
+            let _ = lock.unlock();
+        }
     }
 }
 
