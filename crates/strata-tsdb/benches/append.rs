@@ -53,7 +53,8 @@ fn bench_append(c: &mut Criterion) {
                 let mut app = db.appender();
                 for _ in 0..PER_COMMIT {
                     pos = (pos + 1) % SERIES;
-                    app.append_ref(refs[pos], ts + pos as i64, pos as f64 * 1.5).expect("append");
+                    app.append_ref(refs[pos], ts + pos as i64, pos as f64 * 1.5)
+                        .expect("append");
                 }
                 app.commit().expect("commit")
             },
@@ -70,7 +71,8 @@ fn bench_append(c: &mut Criterion) {
                 let mut app = db.appender();
                 for _ in 0..PER_COMMIT {
                     pos = (pos + 1) % SERIES;
-                    app.append(&labels[pos], ts + pos as i64, pos as f64 * 1.5).expect("append");
+                    app.append(&labels[pos], ts + pos as i64, pos as f64 * 1.5)
+                        .expect("append");
                 }
                 app.commit().expect("commit")
             },

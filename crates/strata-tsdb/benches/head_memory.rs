@@ -47,10 +47,16 @@ fn main() {
             Labels::new(&[
                 ("__name__", format!("bench_metric_{:02}", i % 100)),
                 ("cluster", format!("c{}", i % 4)),
-                ("instance", format!("10.0.{}.{}:9100", i / 25_000, (i / 100) % 250)),
+                (
+                    "instance",
+                    format!("10.0.{}.{}:9100", i / 25_000, (i / 100) % 250),
+                ),
                 ("job", format!("job-{}", i / 10_000)),
                 ("namespace", format!("ns-{:02}", (i / 100) % 25)),
-                ("pod", format!("job-{}-{:010x}", i / 10_000, (i / 100) * 7_919_993)),
+                (
+                    "pod",
+                    format!("job-{}-{:010x}", i / 10_000, (i / 100) * 7_919_993),
+                ),
             ])
             .expect("valid labels")
         })

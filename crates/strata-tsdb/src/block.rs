@@ -29,7 +29,8 @@ impl Block {
     /// Opens the block in `dir`, validating its meta, index and chunk headers.
     pub fn open(dir: &Path) -> Result<Self> {
         let meta = read_meta(dir)?;
-        let index = IndexReader::open(&dir.join("index"))?;
+        let index_path = dir.join("index");
+        let index = IndexReader::open(&index_path).map_err(|e| in_file(e, &index_path))?;
         let chunks = ChunkReader::open(&dir.join("chunks"))?;
         let tombstones = read_tombstones(dir)?;
         Ok(Block {
@@ -43,6 +44,11 @@ impl Block {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Names this block's index file in a corruption error read from it.
+    fn index_err(&self, e: Error) -> Error {
+        in_file(e, &self.dir.join("index"))
     }
     pub fn meta(&self) -> &BlockMeta {
         &self.meta
@@ -68,6 +74,22 @@ impl Block {
     }
 }
 
+/// Puts the file's path into a corruption error, which otherwise names only the section.
+fn in_file(e: Error, path: &Path) -> Error {
+    match e {
+        Error::Corruption {
+            what,
+            offset,
+            reason,
+        } => Error::Corruption {
+            what: format!("{what} of {}", path.display()),
+            offset,
+            reason,
+        },
+        other => other,
+    }
+}
+
 /// A querier over one block.
 pub struct BlockQuerier {
     block: Arc<Block>,
@@ -86,6 +108,7 @@ impl BlockQuerier {
         } else {
             self.block.index.postings_for_matchers(ms)
         }
+        .map_err(|e| self.block.index_err(e))
     }
 
     fn covers_block(&self) -> bool {
@@ -97,7 +120,11 @@ impl BlockQuerier {
     fn matching_labels(&self, ms: &[Matcher]) -> Result<Vec<strata_model::Labels>> {
         let mut out = Vec::new();
         for r in self.refs(ms)? {
-            let (labels, metas) = self.block.index.series(r)?;
+            let (labels, metas) = self
+                .block
+                .index
+                .series(r)
+                .map_err(|e| self.block.index_err(e))?;
             if metas
                 .iter()
                 .any(|c| c.maxt >= self.mint && c.mint <= self.maxt)
@@ -118,7 +145,7 @@ impl Querier for BlockQuerier {
         let labels_only = hints.labels_only;
         let iter = refs.into_iter().filter_map(move |r| {
             let res: Result<Option<Series>> = (|| {
-                let (labels, metas) = block.index.series(r)?;
+                let (labels, metas) = block.index.series(r).map_err(|e| block.index_err(e))?;
                 let metas: Vec<_> = metas
                     .into_iter()
                     .filter(|c| c.maxt >= mint && c.mint <= maxt)
@@ -162,7 +189,11 @@ impl Querier for BlockQuerier {
 
     fn label_names(&self, ms: &[Matcher]) -> strata_model::Result<Vec<String>> {
         if ms.is_empty() && self.covers_block() {
-            return Ok(self.block.index.label_names()?);
+            return Ok(self
+                .block
+                .index
+                .label_names()
+                .map_err(|e| self.block.index_err(e))?);
         }
         let mut names = std::collections::BTreeSet::new();
         for l in self.matching_labels(ms)? {
@@ -173,7 +204,11 @@ impl Querier for BlockQuerier {
 
     fn label_values(&self, name: &str, ms: &[Matcher]) -> strata_model::Result<Vec<String>> {
         if ms.is_empty() && self.covers_block() {
-            return Ok(self.block.index.label_values(name)?);
+            return Ok(self
+                .block
+                .index
+                .label_values(name)
+                .map_err(|e| self.block.index_err(e))?);
         }
         let mut values = std::collections::BTreeSet::new();
         for l in self.matching_labels(ms)? {

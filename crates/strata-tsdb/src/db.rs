@@ -37,7 +37,7 @@ pub struct Db {
     blocks: RwLock<Vec<Arc<Block>>>,
     compaction: Mutex<()>,
     read_only: bool,
-    _lock: Option<fs::File>,
+    lock: Option<fs::File>,
 }
 
 fn is_ulid_dir(p: &Path) -> bool {
@@ -127,7 +127,7 @@ impl Db {
             blocks: RwLock::new(blocks),
             compaction: Mutex::new(()),
             read_only: false,
-            _lock: Some(lock),
+            lock: Some(lock),
         })
     }
 
@@ -148,7 +148,7 @@ impl Db {
         }
         let wal_dir = dir.join("wal");
         if wal_dir.is_dir() {
-            head.replay(&wal_dir)?;
+            head.replay_live(&wal_dir)?;
         }
         Ok(Db {
             dir: dir.to_path_buf(),
@@ -157,7 +157,7 @@ impl Db {
             blocks: RwLock::new(blocks),
             compaction: Mutex::new(()),
             read_only: true,
-            _lock: None,
+            lock: None,
         })
     }
 
@@ -219,16 +219,21 @@ impl Db {
         let (Some(lo), Some(hi)) = (self.head.min_time(), self.head.max_time()) else {
             return Ok(out);
         };
-        if hi - lo < range {
+        let end = if hi - lo < range {
             out.extend(self.persist_head_range(lo, hi.saturating_add(1))?);
+            hi.saturating_add(1)
         } else {
             let mut mint = lo.div_euclid(range) * range;
             while mint <= hi {
-                out.extend(self.persist_head_range(mint.max(lo), mint + range)?);
+                out.extend(self.persist_head_range(mint, mint + range)?);
                 mint += range;
             }
-        }
-        self.truncate_head(hi.saturating_add(1))?;
+            mint
+        };
+        // Truncate at the end of the last block, not just after `hi`: on reopen the head
+        // rejects (and replay skips) everything before the newest block's end, so the
+        // head must not take samples there now either, or they would be lost.
+        self.truncate_head(end)?;
         Ok(out)
     }
 
@@ -351,6 +356,20 @@ impl Db {
         fs::remove_dir_all(&tmp).map_err(|e| Error::io("remove", &tmp, e))?;
         info!(ulid = %b.meta().ulid, "deleted block outside retention");
         Ok(())
+    }
+}
+
+impl Drop for Db {
+    /// Releases the directory lock explicitly. Closing the file is not enough: a child
+    /// process spawned meanwhile by any thread holds a copy of the descriptor until it
+    /// execs, and the lock lives as long as any copy, so reopening the directory right
+    /// after dropping the database could fail with a spurious lock error.
+    fn drop(&mut self) {
+        // The WAL goes first: nothing may write once another opener can get the lock.
+        drop(self.head.commit.lock().wal.take());
+        if let Some(lock) = self.lock.take() {
+            let _ = lock.unlock();
+        }
     }
 }
 

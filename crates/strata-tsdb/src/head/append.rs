@@ -118,6 +118,9 @@ impl<'a> Appender<'a> {
         let mut accepted: Vec<RefSample> = Vec::with_capacity(self.staged.len());
         let mut ooo_flags: Vec<bool> = Vec::with_capacity(self.staged.len());
         let mut new_series: Vec<RefSeries> = Vec::new();
+        // Value bits of the samples accepted so far in this commit, by (ref, t), for the
+        // duplicate check of out-of-order samples (memory is only updated at the end).
+        let mut staged_at: HashMap<(u64, i64), u64> = HashMap::new();
         for &(r, t, v) in &self.staged {
             let state = match last.get(&r) {
                 Some(s) => Some(*s),
@@ -156,7 +159,13 @@ impl<'a> Appender<'a> {
                 opts.out_of_order_window > 0 && t >= hard_min && ooo_min.is_some_and(|m| t >= m);
             if has && t < lt {
                 if in_window {
-                    match head.with_series(r, |s| s.ooo_at(t)) {
+                    // Compare with what is stored at `t`, in order or out of order, or
+                    // accepted earlier in this commit.
+                    let stored = match staged_at.get(&(r, t)) {
+                        Some(&bits) => Some(Some(f64::from_bits(bits))),
+                        None => head.with_series(r, |s| s.value_at(t)),
+                    };
+                    match stored {
                         Some(Some(stored)) if stored.to_bits() == vb => out.duplicates_ignored += 1,
                         Some(Some(stored)) => out.rejected.push(Error::DuplicateSample {
                             series: series_name(),
@@ -171,6 +180,7 @@ impl<'a> Appender<'a> {
                                 v,
                             });
                             ooo_flags.push(true);
+                            staged_at.insert((r, t), vb);
                         }
                     }
                 } else {
@@ -197,6 +207,9 @@ impl<'a> Appender<'a> {
             });
             ooo_flags.push(false);
             last.insert(r, (t, vb, true));
+            if opts.out_of_order_window > 0 {
+                staged_at.insert((r, t), vb);
+            }
         }
 
         // Write-ahead: series records for series never logged, then the samples.

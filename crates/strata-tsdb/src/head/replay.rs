@@ -8,7 +8,7 @@ use tracing::{info, warn};
 use super::Head;
 use crate::error::Result;
 use crate::wal::checkpoint::last_checkpoint;
-use crate::wal::reader::WalReader;
+use crate::wal::reader::{ReadFailure, WalReader};
 use crate::wal::record::{
     RecordType, RefSample, RefSeries, RefTombstone, decode_samples, decode_series,
     decode_tombstones, record_type,
@@ -29,18 +29,30 @@ pub struct ReplayStats {
 
 impl Head {
     /// Replays `wal_dir` (checkpoint, then segments after it) into this head. Samples go
-    /// through the same ordering rules as appends, without the time-bound checks.
+    /// through the same ordering rules as appends, without the time-bound checks; a
+    /// sample older than its series' latest was accepted out of order and is kept.
     pub fn replay(&self, wal_dir: &Path) -> Result<ReplayStats> {
+        self.replay_inner(wal_dir, false)
+    }
+
+    /// Like [`Head::replay`], for a log that another process may be writing: a record
+    /// cut short at the end of the last segment (a write in progress, or a torn tail
+    /// not repaired yet) ends the replay instead of failing it. Nothing is written.
+    pub fn replay_live(&self, wal_dir: &Path) -> Result<ReplayStats> {
+        self.replay_inner(wal_dir, true)
+    }
+
+    fn replay_inner(&self, wal_dir: &Path, live: bool) -> Result<ReplayStats> {
         let mut stats = ReplayStats::default();
         // Series refs in the WAL that duplicate another ref with the same labels.
         let mut alias: HashMap<u64, u64> = HashMap::new();
         let mut from_segment = 0u32;
         if let Some((cp_dir, idx)) = last_checkpoint(wal_dir)? {
-            self.replay_dir(&cp_dir, 0, &mut alias, &mut stats)?;
+            self.replay_dir(&cp_dir, 0, false, &mut alias, &mut stats)?;
             from_segment = idx.saturating_add(1);
         }
         if crate::wal::Wal::segment_range(wal_dir)?.is_some() {
-            self.replay_dir(wal_dir, from_segment, &mut alias, &mut stats)?;
+            self.replay_dir(wal_dir, from_segment, live, &mut alias, &mut stats)?;
         }
         if stats.records > 0 {
             info!(
@@ -58,16 +70,36 @@ impl Head {
         &self,
         dir: &Path,
         from: u32,
+        live: bool,
         alias: &mut HashMap<u64, u64>,
         stats: &mut ReplayStats,
     ) -> Result<()> {
         let mut reader = WalReader::open(dir, from, None)?;
+        let last_segment = crate::wal::Wal::segment_range(dir)?.map(|r| r.1);
         let mut series: Vec<RefSeries> = Vec::new();
         let mut samples: Vec<RefSample> = Vec::new();
         let mut stones: Vec<RefTombstone> = Vec::new();
         let opts = self.options().clone();
         let min_valid = self.min_valid_time();
-        while let Some(rec) = reader.next_record()? {
+        loop {
+            let rec = match reader.next_inner() {
+                Ok(Some(rec)) => rec,
+                Ok(None) => break,
+                Err(ReadFailure::Bad {
+                    segment,
+                    offset,
+                    truncated: true,
+                    ..
+                }) if live && Some(segment) == last_segment => {
+                    warn!(
+                        segment,
+                        offset,
+                        "WAL ends in a record cut short (still being written?); replayed up to it"
+                    );
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            };
             stats.records += 1;
             match record_type(&rec) {
                 RecordType::Series => {
@@ -97,7 +129,9 @@ impl Head {
                             if !m.has_samples() || s.t > m.last_t {
                                 m.append(s.t, s.v, opts.samples_per_chunk, opts.chunk_range);
                                 true
-                            } else if s.t < m.last_t && opts.out_of_order_window > 0 {
+                            } else if s.t < m.last_t {
+                                // Accepted out of order when it was logged: keep it even if
+                                // this head has no (or a smaller) out-of-order window.
                                 m.insert_ooo(s.t, s.v).unwrap_or(false)
                             } else {
                                 false

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use strata_model::Labels;
 
-use crate::chunkenc::XorChunk;
+use crate::chunkenc::{XorChunk, XorIter};
 
 /// A closed, immutable head chunk.
 #[derive(Debug, Clone)]
@@ -135,10 +135,32 @@ impl MemSeries {
         }
     }
 
-    /// The value stored out of order at `t`, if any.
-    pub fn ooo_at(&self, t: i64) -> Option<f64> {
-        let buf = self.ooo.as_ref()?;
-        buf.binary_search_by_key(&t, |s| s.0).ok().map(|i| buf[i].1)
+    /// The value stored at `t`, in order or out of order, if any.
+    pub fn value_at(&self, t: i64) -> Option<f64> {
+        if let Some(buf) = self.ooo.as_ref()
+            && let Ok(i) = buf.binary_search_by_key(&t, |s| s.0)
+        {
+            return Some(buf[i].1);
+        }
+        let find = |it: XorIter<&[u8]>| {
+            let mut it = it;
+            while let Ok(Some((st, v))) = it.next_sample() {
+                if st == t {
+                    return Some(v);
+                }
+                if st > t {
+                    break;
+                }
+            }
+            None
+        };
+        if let Some(c) = self.closed.iter().find(|c| c.mint <= t && t <= c.maxt) {
+            return find(XorIter::new(&c.data[..]));
+        }
+        match &self.open {
+            Some(o) if o.mint <= t && t <= o.chunk.last_t() => find(o.chunk.iter()),
+            _ => None,
+        }
     }
 
     /// Chunks overlapping `[mint, maxt]`, the open one copied, plus out-of-order samples in
