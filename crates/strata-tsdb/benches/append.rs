@@ -4,6 +4,8 @@
 //!
 //! `cargo bench -p strata-tsdb --bench append`
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use strata_model::Labels;
 use strata_tsdb::{Db, DbOptions};

@@ -5,6 +5,8 @@
 //!
 //! `cargo bench -p strata-tsdb --bench head_memory`
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
