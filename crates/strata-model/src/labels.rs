@@ -201,14 +201,32 @@ impl Labels {
     /// Stable 64-bit hash: XXH64 over `name 0xff value 0xff ...`, as Prometheus'
     /// `labels.Hash` computes it.
     pub fn hash(&self) -> u64 {
-        let mut buf = Vec::with_capacity(self.data.len() + 16);
-        for (n, v) in self.iter() {
-            buf.extend_from_slice(n.as_bytes());
-            buf.push(0xff);
-            buf.extend_from_slice(v.as_bytes());
-            buf.push(0xff);
+        // Most label sets fit a stack buffer; larger ones use a heap buffer.
+        // Every string has a length prefix of at least one byte in `data`, so the
+        // separators never make the buffer longer than `data`.
+        let need = self.data.len();
+        let mut stack = [0u8; 512];
+        let mut heap = Vec::new();
+        let buf: &mut [u8] = if need <= stack.len() {
+            &mut stack[..need]
+        } else {
+            heap.resize(need, 0);
+            &mut heap
+        };
+        let mut i = 0;
+        let mut rest: &[u8] = &self.data;
+        while let Some((len, n)) = get_uvarint(rest) {
+            let Some(end) = usize::try_from(len).ok().and_then(|l| n.checked_add(l)) else {
+                break;
+            };
+            let Some(bytes) = rest.get(n..end) else { break };
+            buf[i..i + bytes.len()].copy_from_slice(bytes);
+            i += bytes.len();
+            buf[i] = 0xff;
+            i += 1;
+            rest = &rest[end..];
         }
-        xxhash_rust::xxh64::xxh64(&buf, 0)
+        xxhash_rust::xxh64::xxh64(&buf[..i], 0)
     }
 
     /// Validates names (non-empty, scheme, unique, sorted); values are UTF-8 by type.

@@ -56,20 +56,20 @@ struct Stripe {
     series: HashMap<u64, Box<MemSeries>>,
 }
 
-/// Refs that share a label hash (nearly always one).
+/// Series that share a label hash (nearly always one), with their labels so that a
+/// lookup needs no second lock.
 #[derive(Debug)]
 enum HashRefs {
-    One(u64),
-    Many(Vec<u64>),
+    One(u64, Labels),
+    Many(Vec<(u64, Labels)>),
 }
 
 impl HashRefs {
-    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        let (one, many) = match self {
-            HashRefs::One(r) => (Some(*r), &[][..]),
-            HashRefs::Many(v) => (None, &v[..]),
-        };
-        one.into_iter().chain(many.iter().copied())
+    fn find(&self, labels: &Labels) -> Option<u64> {
+        match self {
+            HashRefs::One(r, l) => (l == labels).then_some(*r),
+            HashRefs::Many(v) => v.iter().find(|(_, l)| l == labels).map(|(r, _)| *r),
+        }
     }
 }
 
@@ -167,14 +167,7 @@ impl Head {
     pub fn get_ref(&self, labels: &Labels) -> Option<u64> {
         let h = labels.hash();
         let hashes = self.hashes[(h as usize) % STRIPES].lock();
-        let refs = hashes.get(&h)?;
-        refs.iter().find(|&r| {
-            self.stripe(r)
-                .lock()
-                .series
-                .get(&r)
-                .is_some_and(|s| &s.labels == labels)
-        })
+        hashes.get(&h)?.find(labels)
     }
 
     /// The ref of the series, created when missing. `want_ref` forces the ref of a new
@@ -182,18 +175,8 @@ impl Head {
     pub(crate) fn get_or_create(&self, labels: &Labels, want_ref: Option<u64>) -> (u64, bool) {
         let h = labels.hash();
         let mut hashes = self.hashes[(h as usize) % STRIPES].lock();
-        if let Some(refs) = hashes.get(&h) {
-            for r in refs.iter() {
-                if self
-                    .stripe(r)
-                    .lock()
-                    .series
-                    .get(&r)
-                    .is_some_and(|s| &s.labels == labels)
-                {
-                    return (r, false);
-                }
-            }
+        if let Some(r) = hashes.get(&h).and_then(|refs| refs.find(labels)) {
+            return (r, false);
         }
         let r = match want_ref {
             Some(r) => {
@@ -206,15 +189,17 @@ impl Head {
             .lock()
             .series
             .insert(r, Box::new(MemSeries::new(labels.clone())));
-        match hashes.get_mut(&h) {
+        match hashes.remove(&h) {
             None => {
-                hashes.insert(h, HashRefs::One(r));
+                hashes.insert(h, HashRefs::One(r, labels.clone()));
             }
-            Some(HashRefs::One(o)) => {
-                let o = *o;
-                hashes.insert(h, HashRefs::Many(vec![o, r]));
+            Some(HashRefs::One(o, ol)) => {
+                hashes.insert(h, HashRefs::Many(vec![(o, ol), (r, labels.clone())]));
             }
-            Some(HashRefs::Many(v)) => v.push(r),
+            Some(HashRefs::Many(mut v)) => {
+                v.push((r, labels.clone()));
+                hashes.insert(h, HashRefs::Many(v));
+            }
         }
         drop(hashes);
         self.postings.write().add(r, labels.iter());
@@ -254,9 +239,9 @@ impl Head {
             let h = labels.hash();
             let mut hashes = self.hashes[(h as usize) % STRIPES].lock();
             let now_empty = match hashes.get_mut(&h) {
-                Some(HashRefs::One(o)) => *o == *r,
+                Some(HashRefs::One(o, _)) => *o == *r,
                 Some(HashRefs::Many(v)) => {
-                    v.retain(|x| x != r);
+                    v.retain(|(x, _)| x != r);
                     v.is_empty()
                 }
                 None => false,
