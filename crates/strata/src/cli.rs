@@ -133,13 +133,17 @@ pub struct DumpArgs {
     #[arg(default_value = "data/")]
     pub dir: PathBuf,
     /// Series selector.
-    #[arg(long = "match", default_value = "{__name__=~'(?s:.*)'}")]
+    #[arg(
+        long = "match",
+        env = "STRATA_TSDB_DUMP_MATCH",
+        default_value = "{__name__=~'(?s:.*)'}"
+    )]
     pub selector: String,
     /// Minimum timestamp (ms).
-    #[arg(long = "min-time", default_value_t = i64::MIN, allow_negative_numbers = true)]
+    #[arg(long = "min-time", env = "STRATA_TSDB_DUMP_MIN_TIME", default_value_t = i64::MIN, allow_negative_numbers = true)]
     pub min_time: i64,
     /// Maximum timestamp (ms).
-    #[arg(long = "max-time", default_value_t = i64::MAX, allow_negative_numbers = true)]
+    #[arg(long = "max-time", env = "STRATA_TSDB_DUMP_MAX_TIME", default_value_t = i64::MAX, allow_negative_numbers = true)]
     pub max_time: i64,
 }
 
@@ -151,7 +155,7 @@ pub struct AnalyzeArgs {
     /// Block to analyze (default: the newest).
     pub block_id: Option<String>,
     /// How many items to show in each list.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, env = "STRATA_TSDB_ANALYZE_LIMIT", default_value_t = 20)]
     pub limit: usize,
 }
 
@@ -163,7 +167,11 @@ pub struct ImportArgs {
     #[arg(default_value = "data/")]
     pub output: PathBuf,
     /// Maximum duration of created blocks (a multiple of 2h).
-    #[arg(long = "max-block-duration", default_value = "2h")]
+    #[arg(
+        long = "max-block-duration",
+        env = "STRATA_TSDB_MAX_BLOCK_DURATION",
+        default_value = "2h"
+    )]
     pub max_block_duration: String,
 }
 
@@ -173,6 +181,10 @@ pub struct ListArgs {
     #[arg(default_value = "data/")]
     pub dir: PathBuf,
     /// Print sizes and durations for humans.
-    #[arg(short = 'r', long = "human-readable")]
+    #[arg(
+        short = 'r',
+        long = "human-readable",
+        env = "STRATA_TSDB_LIST_HUMAN_READABLE"
+    )]
     pub human: bool,
 }
