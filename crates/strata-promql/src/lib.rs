@@ -1,0 +1,12 @@
+//! PromQL as Prometheus 3 evaluates it.
+//!
+//! - [`parser`]: lexer, AST, parser and printer (`format_query`);
+//! - [`value`]: the values a query produces (scalar, string, instant vector, range
+//!   vector), with float and native-histogram samples;
+//! - [`engine`]: evaluation of instant and range queries over any
+//!   [`strata_model::storage::Queryable`], with limits, timeouts and annotations.
+
+pub mod error;
+pub mod value;
+
+pub use error::{QueryError, Result};
