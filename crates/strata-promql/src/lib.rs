@@ -6,7 +6,9 @@
 //! - [`engine`]: evaluation of instant and range queries over any
 //!   [`strata_model::storage::Queryable`], with limits, timeouts and annotations.
 
+pub mod engine;
 pub mod error;
 pub mod value;
 
+pub use engine::{Engine, EngineOptions, QueryOptions};
 pub use error::{QueryError, Result};
