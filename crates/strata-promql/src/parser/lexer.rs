@@ -591,6 +591,43 @@ impl Lexer<'_> {
     }
 }
 
+/// Go strings may hold bytes that are not UTF-8 (`"a\xc5z"`). Such a byte `b` is kept
+/// as the private-use character `U+10FF00 + b`, so that label-name validation in the
+/// evaluator rejects it ([`has_raw_bytes`]) and printing restores `\xNN`.
+pub const RAW_BYTE_BASE: u32 = 0x10FF00;
+
+fn raw_byte_char(b: u8) -> char {
+    char::from_u32(RAW_BYTE_BASE + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER)
+}
+
+/// The byte a [`RAW_BYTE_BASE`] character stands for.
+pub fn raw_byte(c: char) -> Option<u8> {
+    let v = u32::from(c);
+    (RAW_BYTE_BASE..=RAW_BYTE_BASE + 0xFF)
+        .contains(&v)
+        .then(|| (v - RAW_BYTE_BASE) as u8)
+}
+
+/// True when a string literal contained bytes that are not valid UTF-8.
+pub fn has_raw_bytes(s: &str) -> bool {
+    s.chars().any(|c| raw_byte(c).is_some())
+}
+
+/// `strconv.Quote` of a string literal, rendering raw bytes as `\xNN`.
+pub fn quote(s: &str) -> String {
+    let mut q = strata_model::gofmt::go_quote(s);
+    let mut bytes: Vec<u8> = s.chars().filter_map(raw_byte).collect();
+    bytes.sort_unstable();
+    bytes.dedup();
+    for b in bytes {
+        let c = raw_byte_char(b);
+        q = q
+            .replace(&format!("\\U{:08x}", u32::from(c)), &format!("\\x{b:02x}"))
+            .replace(c, &format!("\\x{b:02x}"));
+    }
+    q
+}
+
 /// Unquotes a Go string literal (`"…"`, `'…'` with escapes, `` `…` `` raw).
 pub fn unquote(s: &str) -> Result<String, String> {
     let bad = || "invalid syntax".to_string();
@@ -617,12 +654,26 @@ pub fn unquote(s: &str) -> Result<String, String> {
     };
     let mut bytes: Vec<u8> = Vec::new();
     let flush = |bytes: &mut Vec<u8>, out: &mut String| -> Result<(), String> {
-        if !bytes.is_empty() {
-            let s = String::from_utf8(std::mem::take(bytes))
-                .map_err(|_| "invalid UTF-8 in string escape".to_string())?;
-            out.push_str(&s);
+        let taken = std::mem::take(bytes);
+        let mut rest: &[u8] = &taken;
+        while !rest.is_empty() {
+            match std::str::from_utf8(rest) {
+                Ok(s) => {
+                    out.push_str(s);
+                    break;
+                }
+                Err(e) => {
+                    let (valid, bad) = rest.split_at(e.valid_up_to());
+                    out.push_str(std::str::from_utf8(valid).unwrap_or(""));
+                    let n = e.error_len().unwrap_or(bad.len()).max(1);
+                    for &b in &bad[..n.min(bad.len())] {
+                        out.push(raw_byte_char(b));
+                    }
+                    rest = &bad[n.min(bad.len())..];
+                }
+            }
         }
-        Ok(())
+        Ok::<(), String>(())
     };
     while let Some(c) = chars.next() {
         if c == quote {
@@ -733,6 +784,9 @@ mod tests {
         assert_eq!(unquote(r"'it\'s'").unwrap(), "it's");
         assert_eq!(unquote(r"`a\n`").unwrap(), "a\\n");
         assert!(unquote(r#""\q""#).is_err());
+        let raw = unquote(r#""a\xc5z""#).unwrap();
+        assert!(has_raw_bytes(&raw));
+        assert_eq!(quote(&raw), r#""a\xc5z""#);
         assert!(matches!(kinds("\"abc")[0], TokenKind::Error(_)));
     }
 }

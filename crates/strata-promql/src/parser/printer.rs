@@ -306,7 +306,7 @@ impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Number(n) => n.fmt(f),
-            Expr::String(s) => f.write_str(&go_quote(s)),
+            Expr::String(s) => f.write_str(&super::lexer::quote(s)),
             Expr::VectorSelector(v) => v.fmt(f),
             Expr::MatrixSelector(m) => m.fmt(f),
             Expr::Subquery(s) => s.fmt(f),
