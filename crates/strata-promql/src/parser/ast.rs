@@ -310,7 +310,8 @@ impl Expr {
             Expr::Paren(e) => e.value_type(),
             Expr::Unary(u) => u.expr.value_type(),
             Expr::Binary(b) => {
-                if b.lhs.value_type() == ValueType::Scalar && b.rhs.value_type() == ValueType::Scalar
+                if b.lhs.value_type() == ValueType::Scalar
+                    && b.rhs.value_type() == ValueType::Scalar
                 {
                     ValueType::Scalar
                 } else {
@@ -491,7 +492,12 @@ impl DurationExpr {
 impl Duration {
     /// Resolves to milliseconds. `allow_negative` is true for offsets; ranges and steps
     /// must be > 0. Errors carry Prometheus' messages.
-    pub fn resolve(&self, step_ms: i64, range_ms: i64, allow_negative: bool) -> Result<i64, String> {
+    pub fn resolve(
+        &self,
+        step_ms: i64,
+        range_ms: i64,
+        allow_negative: bool,
+    ) -> Result<i64, String> {
         match self {
             Duration::Ms(ms) => Ok(*ms),
             Duration::Expr(e) => {
@@ -502,7 +508,7 @@ impl Duration {
                 if secs <= 0.0 && !allow_negative {
                     return Err("duration must be greater than 0".into());
                 }
-                if secs > MAX_DURATION_SECONDS || secs < -MAX_DURATION_SECONDS {
+                if !(-MAX_DURATION_SECONDS..=MAX_DURATION_SECONDS).contains(&secs) {
                     return Err("duration is out of range".into());
                 }
                 Ok((secs * 1000.0) as i64)

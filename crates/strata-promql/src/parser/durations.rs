@@ -1,7 +1,7 @@
 //! Duration parsing for ranges, subquery steps and offsets, including Prometheus 3
 //! duration expressions (`[5m+1m]`, `[step()]`, `offset min_of(step(), 1s)`).
 
-use super::ast::{Duration, DurationExpr, DurationOp, NumberLiteral, MAX_DURATION_SECONDS};
+use super::ast::{Duration, DurationExpr, DurationOp, MAX_DURATION_SECONDS, NumberLiteral};
 use super::lexer::TokenKind;
 use super::parser::{PResult, Parser};
 
@@ -16,7 +16,11 @@ impl Parser<'_> {
     pub(super) fn starts_duration(&self) -> bool {
         matches!(
             self.peek().kind,
-            TokenKind::Number | TokenKind::Duration | TokenKind::LParen | TokenKind::Add | TokenKind::Sub
+            TokenKind::Number
+                | TokenKind::Duration
+                | TokenKind::LParen
+                | TokenKind::Add
+                | TokenKind::Sub
         ) || self.at_duration_fn().is_some()
     }
 
@@ -84,7 +88,11 @@ impl Parser<'_> {
                 return Ok(lhs);
             }
             let op_tok = self.next();
-            let rhs = self.dur_expr(if op == DurationOp::Pow { prec } else { prec + 1 })?;
+            let rhs = self.dur_expr(if op == DurationOp::Pow {
+                prec
+            } else {
+                prec + 1
+            })?;
             if let DurationExpr::Number(n) = &rhs {
                 if n.value == 0.0 && op == DurationOp::Div {
                     return Err(self.err_at(op_tok.start, "division by zero"));
@@ -109,10 +117,10 @@ impl Parser<'_> {
                 let e = self.dur_expr(3)?;
                 if t.kind == TokenKind::Sub {
                     let e = negate(e);
-                    if let DurationExpr::Number(n) = &e {
-                        if out_of_range(n.value) {
-                            return Err(self.err_at(t.start, "duration out of range"));
-                        }
+                    if let DurationExpr::Number(n) = &e
+                        && out_of_range(n.value)
+                    {
+                        return Err(self.err_at(t.start, "duration out of range"));
                     }
                     Ok(e)
                 } else {
@@ -133,7 +141,10 @@ impl Parser<'_> {
     }
 
     fn dur_primary(&mut self) -> PResult<DurationExpr> {
-        let ctx = ("duration expression", "number, duration, step(), or range()");
+        let ctx = (
+            "duration expression",
+            "number, duration, step(), or range()",
+        );
         match self.peek().kind {
             TokenKind::Number | TokenKind::Duration => self.dur_literal(),
             TokenKind::LParen => {

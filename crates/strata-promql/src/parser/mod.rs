@@ -12,14 +12,15 @@ mod nodes;
 #[allow(clippy::module_inception)]
 mod parser;
 pub mod printer;
+pub mod strings;
 
-#[cfg(test)]
-mod tests;
 #[cfg(test)]
 mod testfiles;
+#[cfg(test)]
+mod tests;
 
 pub use ast::*;
-pub use functions::{Function, FUNCTIONS};
+pub use functions::{FUNCTIONS, Function};
 
 use std::fmt;
 
@@ -40,7 +41,12 @@ impl ParseError {
         let before = input.get(..pos).unwrap_or("");
         let line = before.matches('\n').count() + 1;
         let col = pos - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-        ParseError { pos, line, col, msg }
+        ParseError {
+            pos,
+            line,
+            col,
+            msg,
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Parsing and type checking of selectors, aggregations, function calls and binary
 //! operator modifiers.
 
-use strata_model::{MatchType, Matcher, METRIC_NAME};
+use strata_model::{METRIC_NAME, MatchType, Matcher};
 
 use super::ast::*;
 use super::functions;
@@ -16,9 +16,16 @@ pub(super) struct BinModifiers {
 
 impl Parser<'_> {
     /// `name{…}`, `name` or `{…}`; the name (if any) was already consumed.
-    pub(super) fn vector_selector(&mut self, name: Option<String>, start: usize) -> PResult<(Expr, Span)> {
+    pub(super) fn vector_selector(
+        &mut self,
+        name: Option<String>,
+        start: usize,
+    ) -> PResult<(Expr, Span)> {
         let mut matchers = Vec::new();
-        let mut end = self.toks.get(self.pos.saturating_sub(1)).map_or(start, |t| t.end);
+        let mut end = self
+            .toks
+            .get(self.pos.saturating_sub(1))
+            .map_or(start, |t| t.end);
         if self.peek().kind == TokenKind::LBrace {
             self.next();
             end = self.label_matchers(&mut matchers)?;
@@ -34,7 +41,10 @@ impl Parser<'_> {
             }
             matchers.push(Matcher::equal(METRIC_NAME, n.clone()));
         } else if matchers.iter().all(|m| m.matches_empty()) {
-            let e = self.err_at(start, "vector selector must contain at least one non-empty matcher");
+            let e = self.err_at(
+                start,
+                "vector selector must contain at least one non-empty matcher",
+            );
             self.semantic.push((Some(start), e));
         }
         let vs = VectorSelector {
@@ -82,7 +92,8 @@ impl Parser<'_> {
                         return Err(self.unexpected(ctx, "string"));
                     };
                     self.next();
-                    let m = Matcher::new(kind, name, value).map_err(|e| self.err_at(t.start, e.to_string()))?;
+                    let m = Matcher::new(kind, name, value)
+                        .map_err(|e| self.err_at(t.start, e.to_string()))?;
                     out.push(m);
                 }
             }
@@ -114,7 +125,9 @@ impl Parser<'_> {
                 TokenKind::Ident | TokenKind::MetricIdent => out.push(self.text(&t).to_string()),
                 TokenKind::Str(s) => {
                     if s.is_empty() {
-                        return Err(self.err_at(t.start, format!("invalid label name for grouping: {s:?}")));
+                        return Err(
+                            self.err_at(t.start, format!("invalid label name for grouping: {s:?}"))
+                        );
                     }
                     out.push(s.clone());
                 }
@@ -147,7 +160,8 @@ impl Parser<'_> {
                 TokenKind::Comma => {
                     let c = self.next();
                     if self.peek().kind == TokenKind::RParen {
-                        return Err(self.err_at(c.start, "trailing commas not allowed in function call args"));
+                        return Err(self
+                            .err_at(c.start, "trailing commas not allowed in function call args"));
                     }
                 }
                 TokenKind::RParen => return Ok((args, self.next().end)),
@@ -175,7 +189,10 @@ impl Parser<'_> {
         let after = if before.is_none() {
             let m = self.grouping_modifier()?;
             if m.is_some() {
-                end = self.toks.get(self.pos.saturating_sub(1)).map_or(end, |t| t.end);
+                end = self
+                    .toks
+                    .get(self.pos.saturating_sub(1))
+                    .map_or(end, |t| t.end);
             }
             m
         } else {
@@ -230,7 +247,11 @@ impl Parser<'_> {
         if got != want {
             self.semantic_err(
                 span.0,
-                format!("expected type {} in {context}, got {}", want.documented(), got.documented()),
+                format!(
+                    "expected type {} in {context}, got {}",
+                    want.documented(),
+                    got.documented()
+                ),
             );
         }
     }
@@ -246,32 +267,38 @@ impl Parser<'_> {
                 Some(m) if func.variadic == 0 => {
                     format!("expected {m} argument(s) in call to {name:?}, got {n}")
                 }
-                Some(m) if n > m => format!("expected at most {m} argument(s) in call to {name:?}, got {n}"),
-                _ => format!("expected at least {} argument(s) in call to {name:?}, got {n}", func.min_args()),
+                Some(m) if n > m => {
+                    format!("expected at most {m} argument(s) in call to {name:?}, got {n}")
+                }
+                _ => format!(
+                    "expected at least {} argument(s) in call to {name:?}, got {n}",
+                    func.min_args()
+                ),
             };
             self.semantic_err(start, msg);
         }
-        if func.name == "info" {
-            if let Some((arg, aspan)) = args.get(1) {
-                if arg.value_type() != ValueType::Vector {
-                    self.semantic_err(
-                        start,
-                        format!(
-                            "expected type instant vector in call to function \"info\", got {}",
-                            arg.value_type().documented()
-                        ),
-                    );
+        if func.name == "info"
+            && let Some((arg, aspan)) = args.get(1)
+        {
+            if arg.value_type() != ValueType::Vector {
+                self.semantic_err(
+                    start,
+                    format!(
+                        "expected type instant vector in call to function \"info\", got {}",
+                        arg.value_type().documented()
+                    ),
+                );
+            }
+            match arg {
+                Expr::VectorSelector(vs) if vs.name.is_some() => self.semantic_err(
+                    aspan.0,
+                    "expected label selectors only, got vector selector instead",
+                ),
+                Expr::VectorSelector(_) => {
+                    let key = aspan.0;
+                    self.semantic.retain(|(k, _)| *k != Some(key));
                 }
-                match arg {
-                    Expr::VectorSelector(vs) if vs.name.is_some() => {
-                        self.semantic_err(aspan.0, "expected label selectors only, got vector selector instead")
-                    }
-                    Expr::VectorSelector(_) => {
-                        let key = aspan.0;
-                        self.semantic.retain(|(k, _)| *k != Some(key));
-                    }
-                    _ => self.semantic_err(aspan.0, "expected label selectors only"),
-                }
+                _ => self.semantic_err(aspan.0, "expected label selectors only"),
             }
         }
         for (i, (arg, aspan)) in args.iter().enumerate() {
@@ -381,29 +408,49 @@ impl Parser<'_> {
     }
 
     /// Builds a binary expression and applies Prometheus' checks.
-    pub(super) fn new_binary(&mut self, op: BinaryOp, lhs: Expr, rhs: Expr, m: BinModifiers, pos: usize) -> Expr {
+    pub(super) fn new_binary(
+        &mut self,
+        op: BinaryOp,
+        lhs: Expr,
+        rhs: Expr,
+        m: BinModifiers,
+        pos: usize,
+    ) -> Expr {
         let BinModifiers {
             return_bool,
             mut matching,
         } = m;
         let (lt, rt) = (lhs.value_type(), rhs.value_type());
         if return_bool && !op.is_comparison() {
-            self.semantic_err(pos, "bool modifier can only be used on comparison operators");
+            self.semantic_err(
+                pos,
+                "bool modifier can only be used on comparison operators",
+            );
         }
-        if op.is_comparison() && !return_bool && lt == ValueType::Scalar && rt == ValueType::Scalar {
+        if op.is_comparison() && !return_bool && lt == ValueType::Scalar && rt == ValueType::Scalar
+        {
             self.semantic_err(pos, "comparisons between scalars must use BOOL modifier");
         }
         if op.is_set_operator() && matching.card == Cardinality::OneToOne {
             matching.card = Cardinality::ManyToMany;
         }
-        if matching.on {
-            if let Some(l) = matching.labels.iter().find(|l| matching.include.contains(l)) {
-                self.semantic_err(pos, format!("label {l:?} must not occur in ON and GROUP clause at once"));
-            }
+        if matching.on
+            && let Some(l) = matching
+                .labels
+                .iter()
+                .find(|l| matching.include.contains(l))
+        {
+            self.semantic_err(
+                pos,
+                format!("label {l:?} must not occur in ON and GROUP clause at once"),
+            );
         }
         for t in [lt, rt] {
             if t != ValueType::Scalar && t != ValueType::Vector {
-                self.semantic_err(pos, "binary expression must contain only scalar and instant vector types");
+                self.semantic_err(
+                    pos,
+                    "binary expression must contain only scalar and instant vector types",
+                );
             }
         }
         let has_fill = matching.fill.lhs.is_some() || matching.fill.rhs.is_some();
@@ -413,23 +460,38 @@ impl Parser<'_> {
                 self.semantic_err(pos, "vector matching only allowed between instant vectors");
             }
             if has_fill {
-                self.semantic_err(pos, "filling in missing series only allowed between instant vectors");
+                self.semantic_err(
+                    pos,
+                    "filling in missing series only allowed between instant vectors",
+                );
             }
         } else if op.is_set_operator() {
-            if matches!(matching.card, Cardinality::OneToMany | Cardinality::ManyToOne) {
-                self.semantic_err(pos, format!("no grouping allowed for {:?} operation", op.as_str()));
+            if matches!(
+                matching.card,
+                Cardinality::OneToMany | Cardinality::ManyToOne
+            ) {
+                self.semantic_err(
+                    pos,
+                    format!("no grouping allowed for {:?} operation", op.as_str()),
+                );
             }
             if matching.card != Cardinality::ManyToMany {
                 self.semantic_err(pos, "set operations must always be many-to-many");
             }
             if has_fill {
-                self.semantic_err(pos, "filling in missing series not allowed for set operators");
+                self.semantic_err(
+                    pos,
+                    "filling in missing series not allowed for set operators",
+                );
             }
         }
         if (lt == ValueType::Scalar || rt == ValueType::Scalar) && op.is_set_operator() {
             self.semantic_err(
                 pos,
-                format!("set operator {:?} not allowed in binary scalar expression", op.as_str()),
+                format!(
+                    "set operator {:?} not allowed in binary scalar expression",
+                    op.as_str()
+                ),
             );
         }
         Expr::Binary(BinaryExpr {

@@ -1,9 +1,9 @@
 //! A hand-written precedence-climbing parser for PromQL (Prometheus 3.14 grammar),
 //! with Prometheus' type checks applied as nodes are built.
 
-use super::ast::*;
-use super::lexer::{lex, Token, TokenKind};
 use super::ParseError;
+use super::ast::*;
+use super::lexer::{Token, TokenKind, lex};
 
 pub(super) type Span = (usize, usize);
 pub(super) type PResult<T> = Result<T, ParseError>;
@@ -71,10 +71,37 @@ fn binary_op(kind: &TokenKind, text: &str) -> Option<BinaryOp> {
 
 /// Keywords that may still be used as a metric name in expression position.
 const NAME_KEYWORDS: &[&str] = &[
-    "avg", "bottomk", "by", "count", "count_values", "fill", "fill_left", "fill_right", "group",
-    "and", "or", "unless", "max", "min", "offset", "quantile", "stddev", "stdvar", "sum", "topk",
-    "without", "start", "end", "limitk", "limit_ratio", "step", "range", "anchored", "smoothed",
-    "max_of", "min_of",
+    "avg",
+    "bottomk",
+    "by",
+    "count",
+    "count_values",
+    "fill",
+    "fill_left",
+    "fill_right",
+    "group",
+    "and",
+    "or",
+    "unless",
+    "max",
+    "min",
+    "offset",
+    "quantile",
+    "stddev",
+    "stdvar",
+    "sum",
+    "topk",
+    "without",
+    "start",
+    "end",
+    "limitk",
+    "limit_ratio",
+    "step",
+    "range",
+    "anchored",
+    "smoothed",
+    "max_of",
+    "min_of",
 ];
 
 impl<'a> Parser<'a> {
@@ -140,7 +167,12 @@ impl<'a> Parser<'a> {
         self.err_at(t.start, msg)
     }
 
-    pub(super) fn expect(&mut self, kind: TokenKind, context: &str, expected: &str) -> PResult<Token> {
+    pub(super) fn expect(
+        &mut self,
+        kind: TokenKind,
+        context: &str,
+        expected: &str,
+    ) -> PResult<Token> {
         if self.peek().kind == kind {
             Ok(self.next())
         } else {
@@ -240,11 +272,11 @@ impl<'a> Parser<'a> {
                     let nt = self.text(self.peek_n(1));
                     nt.eq_ignore_ascii_case("by") || nt.eq_ignore_ascii_case("without")
                 };
-                if let Some(op) = AggregateOp::from_name(&lower) {
-                    if next == TokenKind::LParen || next_is_grouping {
-                        self.next();
-                        return self.aggregate(op, t.start);
-                    }
+                if let Some(op) = AggregateOp::from_name(&lower)
+                    && (next == TokenKind::LParen || next_is_grouping)
+                {
+                    self.next();
+                    return self.aggregate(op, t.start);
                 }
                 if next == TokenKind::LParen {
                     self.next();
@@ -263,8 +295,9 @@ impl<'a> Parser<'a> {
     pub(super) fn number_literal(&self, t: &Token) -> PResult<NumberLiteral> {
         let text = self.text(t);
         if t.kind == TokenKind::Duration {
-            let ms = strata_model::duration::parse_duration_ms(text)
-                .map_err(|_| self.err_at(t.start, format!("not a valid duration string: {text:?}")))?;
+            let ms = strata_model::duration::parse_duration_ms(text).map_err(|_| {
+                self.err_at(t.start, format!("not a valid duration string: {text:?}"))
+            })?;
             return Ok(NumberLiteral {
                 value: ms as f64 / 1000.0,
                 duration: true,
@@ -278,7 +311,9 @@ impl<'a> Parser<'a> {
             .ok_or_else(|| {
                 self.err_at(
                     t.start,
-                    format!("error parsing number: strconv.ParseFloat: parsing {text:?}: invalid syntax"),
+                    format!(
+                        "error parsing number: strconv.ParseFloat: parsing {text:?}: invalid syntax"
+                    ),
                 )
             })
     }
@@ -310,12 +345,18 @@ impl<'a> Parser<'a> {
                 }
                 _ => return Ok((e, span)),
             }
-            span.1 = self.toks.get(self.pos.saturating_sub(1)).map_or(span.1, |t| t.end);
+            span.1 = self
+                .toks
+                .get(self.pos.saturating_sub(1))
+                .map_or(span.1, |t| t.end);
         }
     }
 
     fn range_or_subquery(&mut self, e: Expr, span: Span) -> PResult<Expr> {
-        let ctx_start = ("subquery or range selector", "number, duration, step(), or range()");
+        let ctx_start = (
+            "subquery or range selector",
+            "number, duration, step(), or range()",
+        );
         if !self.starts_duration() {
             return Err(self.unexpected(ctx_start.0, ctx_start.1));
         }
@@ -326,7 +367,9 @@ impl<'a> Parser<'a> {
                 Expr::VectorSelector(vs) if vs.offset.is_some() => {
                     Some("no offset modifiers allowed before range")
                 }
-                Expr::VectorSelector(vs) if vs.at.is_some() => Some("no @ modifiers allowed before range"),
+                Expr::VectorSelector(vs) if vs.at.is_some() => {
+                    Some("no @ modifiers allowed before range")
+                }
                 Expr::VectorSelector(_) => None,
                 _ => Some("ranges only allowed for vector selectors"),
             };
@@ -357,7 +400,10 @@ impl<'a> Parser<'a> {
         if ty != ValueType::Vector {
             self.semantic_err(
                 span.0,
-                format!("subquery is only allowed on instant vector, got {} instead", ty.as_str()),
+                format!(
+                    "subquery is only allowed on instant vector, got {} instead",
+                    ty.as_str()
+                ),
             );
         }
         Ok(Expr::Subquery(SubqueryExpr {
@@ -396,7 +442,10 @@ impl<'a> Parser<'a> {
         self.next();
         let ts = sign * self.number_literal(&n)?.value;
         if !ts.is_finite() || ts >= i64::MAX as f64 || ts <= i64::MIN as f64 {
-            return Err(self.err_at(t.start, format!("timestamp out of bounds for @ modifier: {ts:.6}")));
+            return Err(self.err_at(
+                t.start,
+                format!("timestamp out of bounds for @ modifier: {ts:.6}"),
+            ));
         }
         Ok(AtModifier::Timestamp((ts * 1000.0).round() as i64))
     }
@@ -445,7 +494,10 @@ impl<'a> Parser<'a> {
             Expr::VectorSelector(vs) => vs,
             Expr::MatrixSelector(ms) => &mut ms.selector,
             Expr::Subquery(_) => {
-                return self.semantic_err(pos, format!("{name} modifier is not supported for subqueries"));
+                return self.semantic_err(
+                    pos,
+                    format!("{name} modifier is not supported for subqueries"),
+                );
             }
             _ => return self.semantic_err(pos, format!("{name} modifier not implemented")),
         };
@@ -455,7 +507,10 @@ impl<'a> Parser<'a> {
             vs.smoothed = true;
         }
         if vs.anchored && vs.smoothed {
-            self.semantic_err(pos, "anchored and smoothed modifiers cannot be used together");
+            self.semantic_err(
+                pos,
+                "anchored and smoothed modifiers cannot be used together",
+            );
         }
     }
 }
@@ -475,7 +530,9 @@ pub fn parse_number(text: &str) -> Option<f64> {
         if s.is_empty() || s.starts_with('_') || s.ends_with('_') || s.contains("__") {
             return None;
         }
-        i64::from_str_radix(&s.replace('_', ""), radix).ok().map(|v| v as f64)
+        i64::from_str_radix(&s.replace('_', ""), radix)
+            .ok()
+            .map(|v| v as f64)
     };
     let as_int = if let Some(h) = lower.strip_prefix("0x") {
         int(h, 16)
@@ -483,7 +540,10 @@ pub fn parse_number(text: &str) -> Option<f64> {
         int(o, 8)
     } else if let Some(b) = lower.strip_prefix("0b") {
         int(b, 2)
-    } else if lower.len() > 1 && lower.starts_with('0') && lower.bytes().all(|c| c.is_ascii_digit() || c == b'_') {
+    } else if lower.len() > 1
+        && lower.starts_with('0')
+        && lower.bytes().all(|c| c.is_ascii_digit() || c == b'_')
+    {
         int(&lower[1..], 8)
     } else if lower.bytes().all(|c| c.is_ascii_digit() || c == b'_') {
         int(&lower, 10)
@@ -499,9 +559,5 @@ pub fn parse_number(text: &str) -> Option<f64> {
     if lower.contains('_') {
         return None;
     }
-    lower.parse::<f64>().ok().or_else(|| {
-        // Integers too large for i64 still parse as floats.
-        None
-    })
+    lower.parse::<f64>().ok()
 }
-

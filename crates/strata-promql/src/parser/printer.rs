@@ -4,7 +4,7 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use strata_model::gofmt::go_quote;
-use strata_model::{MatchType, Matcher, METRIC_NAME};
+use strata_model::{METRIC_NAME, MatchType, Matcher};
 
 use super::ast::*;
 
@@ -243,7 +243,11 @@ impl Display for BinaryExpr {
                 write!(f, " {tag} ({})", labels_list(&vm.labels))?;
             }
             if grouped {
-                let side = if vm.card == Cardinality::ManyToOne { "left" } else { "right" };
+                let side = if vm.card == Cardinality::ManyToOne {
+                    "left"
+                } else {
+                    "right"
+                };
                 write!(f, " group_{side} ({})", labels_list(&vm.include))?;
             }
             match (vm.fill.lhs, vm.fill.rhs) {
@@ -306,7 +310,7 @@ impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Number(n) => n.fmt(f),
-            Expr::String(s) => f.write_str(&super::lexer::quote(s)),
+            Expr::String(s) => f.write_str(&super::strings::quote(s)),
             Expr::VectorSelector(v) => v.fmt(f),
             Expr::MatrixSelector(m) => m.fmt(f),
             Expr::Subquery(s) => s.fmt(f),

@@ -1,13 +1,14 @@
 //! Parses every `eval` query of the shared promqltest files and checks the round trip
 //! `parse(print(parse(x))) == parse(x)`.
 
-use super::{parse, Expr};
+use super::{Expr, parse};
 
 /// Sorts selector matchers (the printer sorts them, as Prometheus' does).
 fn normalized(e: Expr) -> Expr {
     let sort = |v: &mut super::VectorSelector| {
-        v.matchers
-            .sort_by(|a, b| (&a.name, a.kind.as_str(), &a.value).cmp(&(&b.name, b.kind.as_str(), &b.value)))
+        v.matchers.sort_by(|a, b| {
+            (&a.name, a.kind.as_str(), &a.value).cmp(&(&b.name, b.kind.as_str(), &b.value))
+        })
     };
     let b = |e: Box<Expr>| Box::new(normalized(*e));
     match e {
@@ -110,7 +111,11 @@ fn eval_queries() -> Vec<EvalQuery> {
 #[test]
 fn parses_every_eval_query_of_the_test_files() {
     let queries = eval_queries();
-    assert!(queries.len() > 2000, "found only {} eval queries", queries.len());
+    assert!(
+        queries.len() > 2000,
+        "found only {} eval queries",
+        queries.len()
+    );
     let (mut ok, mut total, mut failing_ok, mut failing_total) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for q in &queries {
@@ -119,7 +124,10 @@ fn parses_every_eval_query_of_the_test_files() {
             failing_total += 1;
             failing_ok += usize::from(res.is_ok());
             if let Err(e) = res {
-                println!("expect-fail query does not parse: {}:{}: {}\n    {e}", q.file, q.line, q.query);
+                println!(
+                    "expect-fail query does not parse: {}:{}: {}\n    {e}",
+                    q.file, q.line, q.query
+                );
             }
             continue;
         }
@@ -148,11 +156,19 @@ fn printing_round_trips_for_every_eval_query() {
         let printed = ast.to_string();
         match parse(&printed) {
             Ok(again) => {
-                if format!("{:?}", normalized(again.clone())) != format!("{:?}", normalized(ast.clone())) {
-                    mismatches.push(format!("{}: {}\n  printed: {printed}\n  reprinted: {again}", q.file, q.query));
+                if format!("{:?}", normalized(again.clone()))
+                    != format!("{:?}", normalized(ast.clone()))
+                {
+                    mismatches.push(format!(
+                        "{}: {}\n  printed: {printed}\n  reprinted: {again}",
+                        q.file, q.query
+                    ));
                 }
             }
-            Err(e) => mismatches.push(format!("{}: {}\n  printed: {printed}\n  error: {e}", q.file, q.query)),
+            Err(e) => mismatches.push(format!(
+                "{}: {}\n  printed: {printed}\n  error: {e}",
+                q.file, q.query
+            )),
         }
         checked += 1;
     }
@@ -160,5 +176,9 @@ fn printing_round_trips_for_every_eval_query() {
         println!("MISMATCH {m}");
     }
     assert!(checked > 2000);
-    assert!(mismatches.is_empty(), "{} round-trip mismatches", mismatches.len());
+    assert!(
+        mismatches.is_empty(),
+        "{} round-trip mismatches",
+        mismatches.len()
+    );
 }
