@@ -8,6 +8,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod promqltest;
 pub mod value;
 
 pub use engine::{Engine, EngineOptions, QueryOptions};

@@ -68,7 +68,9 @@ impl Engine {
         _time_ms: i64,
         _opts: &QueryOptions,
     ) -> Result<QueryResult> {
-        Err(QueryError::Execution("the PromQL engine is being built on this branch".into()))
+        Err(QueryError::Execution(
+            "the PromQL engine is being built on this branch".into(),
+        ))
     }
 
     /// Evaluates `query` at every `step_ms` from `start_ms` to `end_ms` inclusive.
@@ -81,6 +83,8 @@ impl Engine {
         _step_ms: i64,
         _opts: &QueryOptions,
     ) -> Result<QueryResult> {
-        Err(QueryError::Execution("the PromQL engine is being built on this branch".into()))
+        Err(QueryError::Execution(
+            "the PromQL engine is being built on this branch".into(),
+        ))
     }
 }
