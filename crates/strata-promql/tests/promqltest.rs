@@ -43,6 +43,19 @@ fn data_dir() -> PathBuf {
     }
 }
 
+/// Per-file "evals involving native histograms" from SOURCE.md's file table.
+fn source_hist_counts(dir: &std::path::Path) -> BTreeMap<String, usize> {
+    let text = std::fs::read_to_string(dir.join("SOURCE.md")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('|').map(str::trim).collect();
+            let name = cols.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            let n = cols.get(4)?.parse().ok()?;
+            Some((name.to_owned(), n))
+        })
+        .collect()
+}
+
 fn pct(n: usize, d: usize) -> f64 {
     if d == 0 {
         0.0
@@ -73,9 +86,15 @@ fn promqltest_conformance() {
     let runner = Runner::default();
     let (mut tot_f, mut tot_h) = (Counts::default(), Counts::default());
     let mut unsupported: BTreeMap<String, usize> = BTreeMap::new();
+    let source_hist = source_hist_counts(&dir);
+    let src = |name: &str| {
+        source_hist
+            .get(name)
+            .map_or("?".to_owned(), |n| n.to_string())
+    };
     println!(
-        "{:<28} {:>22} {:>22} {:>6}",
-        "file", "float-only p/f/u", "native-hist p/f/u", "hist"
+        "{:<28} {:>22} {:>22} {:>6} {:>10}",
+        "file", "float-only p/f/u", "native-hist p/f/u", "hist", "SOURCE.md"
     );
     for path in &files {
         let name = path
@@ -95,17 +114,19 @@ fn promqltest_conformance() {
             match &o.outcome {
                 Outcome::Unsupported(feat) => *unsupported.entry(feat.clone()).or_default() += 1,
                 Outcome::Failed(reason) if verbose => {
-                    println!("FAIL {name}:{} {}\n     {reason}", o.line, o.query)
+                    let kind = if o.histograms { "hist" } else { "float" };
+                    println!("FAIL [{kind}] {name}:{} {}\n     {reason}", o.line, o.query)
                 }
                 _ => {}
             }
         }
         println!(
-            "{:<28} {:>22} {:>22} {:>6}",
+            "{:<28} {:>22} {:>22} {:>6} {:>10}",
             name,
             format!("{} / {} / {}", f.passed, f.failed, f.unsupported),
             format!("{} / {} / {}", h.passed, h.failed, h.unsupported),
-            h.total()
+            h.total(),
+            src(&name)
         );
         tot_f.plus(f);
         tot_h.plus(h);

@@ -158,7 +158,9 @@ pub fn parse_script(text: &str) -> Result<Script, ScriptError> {
         let (cmd, _) = word(l);
         let cmd = cmd.to_ascii_lowercase();
         if cmd == "clear" {
+            // `clear` is a block of its own line only; a command may follow directly.
             script.commands.push(Command::Clear { line: i + 1 });
+            end = i + 1;
         } else if cmd.starts_with("load") {
             let load = parse_load(&lines, i, end).map_err(|(k, m)| at(k, m))?;
             script.commands.push(Command::Load(load));
