@@ -18,3 +18,8 @@ pub use script::{
     parse_script,
 };
 pub use storage::TestStorage;
+
+#[cfg(test)]
+mod tests_compare;
+#[cfg(test)]
+mod tests_parse;
