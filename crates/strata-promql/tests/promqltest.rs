@@ -87,6 +87,7 @@ fn promqltest_conformance() {
     let (mut tot_f, mut tot_h) = (Counts::default(), Counts::default());
     let mut unsupported: BTreeMap<String, usize> = BTreeMap::new();
     let source_hist = source_hist_counts(&dir);
+    let mut src_total = 0;
     let src = |name: &str| {
         source_hist
             .get(name)
@@ -130,9 +131,10 @@ fn promqltest_conformance() {
         );
         tot_f.plus(f);
         tot_h.plus(h);
+        src_total += source_hist.get(&name).copied().unwrap_or(0);
     }
     println!(
-        "{:<28} {:>22} {:>22} {:>6}",
+        "{:<28} {:>22} {:>22} {:>6} {:>10}",
         "TOTAL",
         format!(
             "{} / {} / {}",
@@ -142,7 +144,8 @@ fn promqltest_conformance() {
             "{} / {} / {}",
             tot_h.passed, tot_h.failed, tot_h.unsupported
         ),
-        tot_h.total()
+        tot_h.total(),
+        src_total
     );
     println!(
         "evals {}; float-only {} passed of {} ({:.1}%); native-histogram {} passed of {} ({:.1}%)",
