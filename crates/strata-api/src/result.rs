@@ -275,3 +275,196 @@ fn write_stats(out: &mut String, s: &QueryStats) {
         peak = s.peak_samples,
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_model::Labels;
+    use strata_promql::value::Span;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        Labels::new(pairs).unwrap()
+    }
+
+    fn float(metric: Labels, t: i64, v: f64) -> Sample {
+        Sample {
+            metric,
+            t,
+            value: SampleValue::Float(v),
+            drop_name: false,
+        }
+    }
+
+    #[test]
+    fn vector() {
+        let m = labels(&[("__name__", "up"), ("job", "a<b>")]);
+        let v = Value::Vector(vec![
+            float(m.clone(), 1_435_781_451_781, 1.0),
+            float(m.clone(), 1_435_781_451_000, f64::NAN),
+            float(m.clone(), 1500, f64::INFINITY),
+            float(m.clone(), -1, f64::NEG_INFINITY),
+            float(m.clone(), 0, 1e-300),
+            float(m.clone(), 10, 1e21),
+            float(Labels::empty(), 100, 123456789.25),
+        ]);
+        let m = r#"{"__name__":"up","job":"a\u003cb\u003e"}"#;
+        let want = format!(
+            concat!(
+                r#"{{"resultType":"vector","result":["#,
+                r#"{{"metric":{m},"value":[1435781451.781,"1"]}},"#,
+                r#"{{"metric":{m},"value":[1435781451,"NaN"]}},"#,
+                r#"{{"metric":{m},"value":[1.500,"+Inf"]}},"#,
+                r#"{{"metric":{m},"value":[-0.001,"-Inf"]}},"#,
+                r#"{{"metric":{m},"value":[0,"1e-300"]}},"#,
+                r#"{{"metric":{m},"value":[0.010,"1e+21"]}},"#,
+                r#"{{"metric":{{}},"value":[0.100,"123456789.25"]}}]}}"#
+            ),
+            m = m
+        );
+        assert_eq!(query_data(&v, None), want);
+        assert_eq!(
+            query_data(&Value::Vector(vec![]), None),
+            r#"{"resultType":"vector","result":[]}"#
+        );
+    }
+
+    #[test]
+    fn matrix() {
+        let v = Value::Matrix(vec![Series {
+            metric: labels(&[("a", "1")]),
+            floats: vec![(1000, 0.5), (16_000, 2.0)],
+            histograms: vec![],
+            drop_name: false,
+        }]);
+        assert_eq!(
+            query_data(&v, None),
+            r#"{"resultType":"matrix","result":[{"metric":{"a":"1"},"values":[[1,"0.5"],[16,"2"]]}]}"#
+        );
+    }
+
+    #[test]
+    fn scalar_and_string() {
+        assert_eq!(
+            query_data(
+                &Value::Scalar {
+                    t: 1_000_001,
+                    v: -0.25
+                },
+                None
+            ),
+            r#"{"resultType":"scalar","result":[1000.001,"-0.25"]}"#
+        );
+        assert_eq!(
+            query_data(
+                &Value::String {
+                    t: 5000,
+                    s: "a\"b".into()
+                },
+                None
+            ),
+            r#"{"resultType":"string","result":[5,"a\"b"]}"#
+        );
+    }
+
+    #[test]
+    fn stats() {
+        let s = QueryStats {
+            total_queryable_samples: 12,
+            peak_samples: 3,
+            eval_total_time_s: 0.25,
+        };
+        assert_eq!(
+            query_data(&Value::Scalar { t: 0, v: 1.0 }, Some(&s)),
+            concat!(
+                r#"{"resultType":"scalar","result":[0,"1"],"stats":{"timings":{"evalTotalTime":0.25,"#,
+                r#""resultSortTime":0,"queryPreparationTime":0,"innerEvalTime":0.25,"execQueueTime":0,"#,
+                r#""execTotalTime":0.25},"samples":{"totalQueryableSamples":12,"peakSamples":3}}}"#
+            )
+        );
+    }
+
+    fn histogram() -> FloatHistogram {
+        FloatHistogram {
+            schema: 0,
+            zero_threshold: 0.001,
+            zero_count: 1.0,
+            count: 7.0,
+            sum: 10.0,
+            positive_spans: vec![Span {
+                offset: 0,
+                length: 2,
+            }],
+            positive_buckets: vec![2.0, 3.0],
+            negative_spans: vec![Span {
+                offset: 0,
+                length: 1,
+            }],
+            negative_buckets: vec![1.0],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn histograms() {
+        let h = histogram();
+        let want_h = concat!(
+            r#"{"count":"7","sum":"10","buckets":[[1,"-1","-0.5","1"],"#,
+            r#"[3,"-0.001","0.001","1"],[0,"0.5","1","2"],[0,"1","2","3"]]}"#
+        );
+        let v = Value::Vector(vec![Sample {
+            metric: labels(&[("a", "1")]),
+            t: 2000,
+            value: SampleValue::Histogram(Box::new(h.clone())),
+            drop_name: false,
+        }]);
+        assert_eq!(
+            query_data(&v, None),
+            format!(
+                r#"{{"resultType":"vector","result":[{{"metric":{{"a":"1"}},"histogram":[2,{want_h}]}}]}}"#
+            )
+        );
+        let m = Value::Matrix(vec![Series {
+            metric: Labels::empty(),
+            floats: vec![(1000, 1.0)],
+            histograms: vec![(2000, h)],
+            drop_name: false,
+        }]);
+        assert_eq!(
+            query_data(&m, None),
+            format!(
+                r#"{{"resultType":"matrix","result":[{{"metric":{{}},"values":[[1,"1"]],"histograms":[[2,{want_h}]]}}]}}"#
+            )
+        );
+        let empty = FloatHistogram::default();
+        let mut out = String::new();
+        write_histogram(&mut out, &empty);
+        assert_eq!(out, r#"{"count":"0","sum":"0"}"#);
+    }
+
+    #[test]
+    fn bucket_bounds() {
+        assert_eq!(exp_bound(0, 0), 1.0);
+        assert_eq!(exp_bound(1, 0), 2.0);
+        assert_eq!(exp_bound(-1, 0), 0.5);
+        assert_eq!(exp_bound(1, 1), std::f64::consts::SQRT_2);
+        assert_eq!(exp_bound(2, 1), 2.0);
+        assert_eq!(exp_bound(1, -1), 4.0);
+        let custom = FloatHistogram {
+            schema: CUSTOM_BUCKETS_SCHEMA,
+            count: 3.0,
+            custom_values: vec![1.0, 5.0],
+            positive_spans: vec![Span {
+                offset: 0,
+                length: 3,
+            }],
+            positive_buckets: vec![1.0, 0.0, 2.0],
+            ..Default::default()
+        };
+        let mut out = String::new();
+        write_histogram(&mut out, &custom);
+        assert_eq!(
+            out,
+            r#"{"count":"3","sum":"0","buckets":[[0,"-Inf","1","1"],[0,"5","+Inf","2"]]}"#
+        );
+    }
+}
