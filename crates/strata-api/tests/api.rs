@@ -1,6 +1,8 @@
 //! The API over a real TSDB: every endpoint's exact status, content type and body, as
 //! Prometheus answers, including the calls Grafana makes.
 
+#![cfg(test)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -54,6 +56,11 @@ impl QueryParser for StubParser {
     }
 }
 
+type SeriesDef = (
+    &'static [(&'static str, &'static str)],
+    &'static [(i64, f64)],
+);
+
 struct Fixture {
     _dir: tempfile::TempDir,
     app: Router,
@@ -63,7 +70,7 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Db::open(dir.path(), DbOptions::default()).unwrap());
-    let series: &[(&[(&str, &str)], &[(i64, f64)])] = &[
+    let series: &[SeriesDef] = &[
         (
             &[
                 ("__name__", "up"),
