@@ -1,0 +1,135 @@
+//! `/api/v1/query`, `/api/v1/query_range` and `/api/v1/query_exemplars`.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use strata_promql::QueryOptions;
+use strata_promql::value::QueryResult;
+use tracing::debug;
+
+use crate::errors::ApiError;
+use crate::handlers::{blocking, now_ms};
+use crate::json::ApiResponse;
+use crate::params::Params;
+use crate::result::query_data;
+use crate::state::ApiState;
+use crate::tenant::Tenant;
+use crate::timeparse::{MAX_TIME_MS, MIN_TIME_MS};
+
+/// Most points a range query may return per series.
+const MAX_POINTS: i128 = 11_000;
+
+/// `timeout` (capped by the engine's) and `lookback_delta`. The Thanos parameters
+/// `dedup`, `partial_response`, `max_source_resolution` and `replicaLabels[]` are
+/// accepted and ignored.
+fn query_options(st: &ApiState, p: &Params) -> Result<QueryOptions, ApiError> {
+    let default = st.engine.options().timeout;
+    let timeout = match p.duration("timeout")? {
+        Some(ns) => default.min(Duration::from_nanos(ns.max(0) as u64)),
+        None => default,
+    };
+    let lookback = match p.get("lookback_delta") {
+        "" => None,
+        s => {
+            let ns = crate::timeparse::parse_duration_ns(s).map_err(|e| {
+                ApiError::bad_data(format!("error parsing lookback delta duration: {e}"))
+            })?;
+            (ns > 0).then_some(ns / 1_000_000)
+        }
+    };
+    Ok(QueryOptions {
+        lookback_delta_ms: lookback,
+        timeout: Some(timeout),
+    })
+}
+
+fn respond(res: QueryResult, p: &Params) -> ApiResponse {
+    let stats = (!p.get("stats").is_empty()).then_some(&res.stats);
+    let mut r = ApiResponse::new(query_data(&res.value, stats));
+    r.warnings = res.annotations.warnings;
+    r.infos = res.annotations.infos;
+    r
+}
+
+/// `GET|POST /api/v1/query`.
+pub async fn query(
+    State(st): State<ApiState>,
+    tenant: Tenant,
+    p: Params,
+) -> Result<ApiResponse, ApiError> {
+    let t = p.time_or("time", now_ms())?;
+    let opts = query_options(&st, &p)?;
+    let q = p.get("query").to_owned();
+    debug!(tenant = tenant.as_deref(), query = %q, time = t, "instant query");
+    let res = blocking(move || {
+        st.engine
+            .instant_query(st.storage.as_ref(), &q, t, &opts)
+            .map_err(ApiError::from_query)
+    })
+    .await?;
+    Ok(respond(res, &p))
+}
+
+/// `GET|POST /api/v1/query_range`.
+pub async fn query_range(
+    State(st): State<ApiState>,
+    tenant: Tenant,
+    p: Params,
+) -> Result<ApiResponse, ApiError> {
+    let start = p.time("start")?;
+    let end = p.time("end")?;
+    if end < start {
+        return Err(ApiError::bad_data(
+            "end timestamp must not be before start time",
+        ));
+    }
+    let step = crate::timeparse::parse_duration_ns(p.get("step"))
+        .map_err(|e| ApiError::invalid_param("step", e))?;
+    if step <= 0 {
+        return Err(ApiError::bad_data(
+            "zero or negative query resolution step widths are not accepted. Try a positive integer",
+        ));
+    }
+    // Go divides the two durations (nanoseconds, saturating) as integers.
+    let span = (i128::from(end) - i128::from(start)) * 1_000_000;
+    let span = span.min(i128::from(i64::MAX));
+    if span / i128::from(step) > MAX_POINTS {
+        return Err(ApiError::bad_data(
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+        ));
+    }
+    let opts = query_options(&st, &p)?;
+    let step_ms = (step / 1_000_000).max(1);
+    let q = p.get("query").to_owned();
+    debug!(tenant = tenant.as_deref(), query = %q, start, end, step_ms, "range query");
+    let res = blocking(move || {
+        st.engine
+            .range_query(st.storage.as_ref(), &q, start, end, step_ms, &opts)
+            .map_err(ApiError::from_query)
+    })
+    .await?;
+    Ok(respond(res, &p))
+}
+
+/// `GET|POST /api/v1/query_exemplars`: exemplars are not stored yet, so the result is
+/// always empty once the parameters are valid.
+pub async fn query_exemplars(
+    State(st): State<ApiState>,
+    tenant: Tenant,
+    p: Params,
+) -> Result<ApiResponse, ApiError> {
+    let start = p.time_or("start", MIN_TIME_MS)?;
+    let end = p.time_or("end", MAX_TIME_MS)?;
+    if end < start {
+        return Err(ApiError::bad_data(
+            "end timestamp must not be before start timestamp",
+        ));
+    }
+    if let Some(parser) = &st.parser {
+        parser
+            .format_query(p.get("query"))
+            .map_err(ApiError::bad_data)?;
+    }
+    debug!(tenant = tenant.as_deref(), "exemplar query");
+    Ok(ApiResponse::new("[]".into()))
+}
