@@ -4,6 +4,8 @@
 //! [`Engine::instant_query`] and [`Engine::range_query`], configured by
 //! [`EngineOptions`] and per-query [`QueryOptions`].
 
+pub mod functions;
+
 use std::time::Duration;
 
 use strata_model::storage::Queryable;
