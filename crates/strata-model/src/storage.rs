@@ -6,8 +6,9 @@ use crate::error::Result;
 use crate::labels::Labels;
 use crate::matcher::Matcher;
 
-/// Hints a querier may use to read less; it must still return correct results.
-#[derive(Debug, Clone, Default)]
+/// Hints a querier may use to read less; it must still return correct results. The
+/// default selects everything: `start = i64::MIN`, `end = i64::MAX`.
+#[derive(Debug, Clone)]
 pub struct SelectHints {
     /// Inclusive start, in milliseconds.
     pub start: i64,
@@ -17,6 +18,17 @@ pub struct SelectHints {
     pub sorted: bool,
     /// Only labels are needed (e.g. `/api/v1/series`); samples may be left empty.
     pub labels_only: bool,
+}
+
+impl Default for SelectHints {
+    fn default() -> Self {
+        SelectHints {
+            start: i64::MIN,
+            end: i64::MAX,
+            sorted: false,
+            labels_only: false,
+        }
+    }
 }
 
 /// An iterator over one series' float samples in timestamp order.

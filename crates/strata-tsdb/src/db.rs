@@ -16,7 +16,6 @@ use crate::block_writer::{BlockWriter, TMP_CREATION_SUFFIX, TMP_DELETION_SUFFIX}
 use crate::error::{Error, Result};
 use crate::head::{Appender, Head, HeadOptions, HeadQuerier};
 use crate::meta::BlockMeta;
-use crate::series_iter::{ChunkData, ChunkSamples};
 use crate::wal::{Wal, WalOptions};
 
 /// Options of a database.
@@ -267,20 +266,9 @@ impl Db {
         let mut w = BlockWriter::create(&self.dir, mint, maxt, symbols.iter().copied())?;
         let mut samples = Vec::new();
         for (labels, r) in &series {
-            let Some((chunks, ooo)) = head.with_series(*r, |s| s.snapshot(mint, maxt - 1)) else {
+            let Some(mut it) = head.series_samples(*r, labels.to_string(), mint, maxt - 1) else {
                 continue;
             };
-            let chunks = chunks
-                .into_iter()
-                .map(|c| ChunkData {
-                    encoding: crate::chunkenc::ENC_XOR,
-                    mint: c.mint,
-                    maxt: c.maxt,
-                    data: c.data,
-                })
-                .collect();
-            let mut it =
-                ChunkSamples::new(labels.to_string(), chunks, mint, maxt - 1, ooo, Vec::new());
             samples.clear();
             while let Some(s) = strata_model::storage::SampleIterator::next_sample(&mut it)? {
                 samples.push(s);

@@ -6,6 +6,7 @@ use strata_model::storage::{Querier, SelectHints, Series, SeriesSet};
 use strata_model::{Labels, Matcher};
 
 use super::Head;
+use crate::chunkenc::ENC_XOR;
 use crate::error::Result;
 use crate::index::postings::{PostingsSource, postings_for_matchers};
 use crate::series_iter::{ChunkData, ChunkSamples};
@@ -67,22 +68,12 @@ impl Querier for HeadQuerier {
         let head = self.head.clone();
         let labels_only = hints.labels_only;
         let iter = found.into_iter().filter_map(move |(r, labels)| {
-            let (chunks, ooo) = if labels_only {
-                (Vec::new(), Vec::new())
+            let name = labels.to_string();
+            let samples = if labels_only {
+                ChunkSamples::new(name, Vec::new(), mint, maxt, Vec::new(), Vec::new())
             } else {
-                head.with_series(r, |s| s.snapshot(mint, maxt))?
+                head.series_samples(r, name, mint, maxt)?
             };
-            let chunks = chunks
-                .into_iter()
-                .map(|c| ChunkData {
-                    encoding: crate::chunkenc::ENC_XOR,
-                    mint: c.mint,
-                    maxt: c.maxt,
-                    data: c.data,
-                })
-                .collect();
-            let samples =
-                ChunkSamples::new(labels.to_string(), chunks, mint, maxt, ooo, Vec::new());
             Some(Ok(Series {
                 labels,
                 samples: Box::new(samples),
@@ -124,5 +115,29 @@ impl HeadQuerier {
             (Some(lo), Some(hi)) => self.mint <= lo && self.maxt >= hi,
             _ => true,
         }
+    }
+}
+
+impl Head {
+    /// The samples of series `r` in `[mint, maxt]` (chunks snapshotted now, out-of-order
+    /// samples merged in); `None` when the series is gone. `name` labels errors.
+    pub(crate) fn series_samples(
+        &self,
+        r: u64,
+        name: String,
+        mint: i64,
+        maxt: i64,
+    ) -> Option<ChunkSamples<Arc<[u8]>>> {
+        let (chunks, ooo) = self.with_series(r, |s| s.snapshot(mint, maxt))?;
+        let chunks = chunks
+            .into_iter()
+            .map(|c| ChunkData {
+                encoding: ENC_XOR,
+                mint: c.mint,
+                maxt: c.maxt,
+                data: c.data,
+            })
+            .collect();
+        Some(ChunkSamples::new(name, chunks, mint, maxt, ooo, Vec::new()))
     }
 }

@@ -14,7 +14,7 @@ use crate::wal::record::{
     RecordType, RefSample, RefSeries, RefTombstone, decode_samples, decode_series,
     decode_tombstones, encode_samples, encode_series, encode_tombstones, record_type,
 };
-use crate::wal::segment::{list_segments, sync_dir};
+use crate::wal::segment::{list_numbered, list_segments, sync_dir};
 use crate::wal::{Wal, WalOptions};
 
 const PREFIX: &str = "checkpoint.";
@@ -37,27 +37,7 @@ fn checkpoint_dir(dir: &Path, idx: u32) -> PathBuf {
 
 /// All checkpoint directories of `dir` with their index, sorted by index.
 fn list_checkpoints(dir: &Path) -> Result<Vec<(PathBuf, u32)>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("read dir", dir, e)),
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io("read dir", dir, e))?;
-        let name = entry.file_name();
-        let Some(idx) = name.to_str().and_then(parse_checkpoint_name) else {
-            continue;
-        };
-        let ft = entry
-            .file_type()
-            .map_err(|e| Error::io("stat", entry.path(), e))?;
-        if ft.is_dir() {
-            out.push((entry.path(), idx));
-        }
-    }
-    out.sort_by_key(|&(_, idx)| idx);
-    Ok(out)
+    list_numbered(dir, parse_checkpoint_name, true)
 }
 
 /// The checkpoint with the highest index in `dir`, if any.

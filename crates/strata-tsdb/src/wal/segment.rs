@@ -46,8 +46,14 @@ pub fn parse_segment_name(name: &str) -> Option<u32> {
     }
 }
 
-/// Indexes of all segment files in `dir`, sorted. A missing directory has none.
-pub fn list_segments(dir: &Path) -> Result<Vec<u32>> {
+/// Entries of `dir` whose names `parse` maps to an index, with their paths, sorted by
+/// index: files when `dirs` is false, directories when it is true. A missing directory
+/// has none.
+pub(crate) fn list_numbered(
+    dir: &Path,
+    parse: fn(&str) -> Option<u32>,
+    dirs: bool,
+) -> Result<Vec<(PathBuf, u32)>> {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -57,18 +63,26 @@ pub fn list_segments(dir: &Path) -> Result<Vec<u32>> {
     for entry in entries {
         let entry = entry.map_err(|e| Error::io("read dir", dir, e))?;
         let name = entry.file_name();
-        let Some(idx) = name.to_str().and_then(parse_segment_name) else {
+        let Some(idx) = name.to_str().and_then(parse) else {
             continue;
         };
         let ft = entry
             .file_type()
             .map_err(|e| Error::io("stat", entry.path(), e))?;
-        if ft.is_file() {
-            out.push(idx);
+        if (dirs && ft.is_dir()) || (!dirs && ft.is_file()) {
+            out.push((entry.path(), idx));
         }
     }
-    out.sort_unstable();
+    out.sort_by_key(|&(_, idx)| idx);
     Ok(out)
+}
+
+/// Indexes of all segment files in `dir`, sorted. A missing directory has none.
+pub fn list_segments(dir: &Path) -> Result<Vec<u32>> {
+    Ok(list_numbered(dir, parse_segment_name, false)?
+        .into_iter()
+        .map(|(_, idx)| idx)
+        .collect())
 }
 
 /// fsyncs a directory so that created, renamed or deleted entries are durable.

@@ -12,37 +12,15 @@ use std::time::{Duration, Instant};
 use strata_model::Labels;
 use strata_model::storage::{Querier, Queryable};
 use strata_tsdb::head::HeadQuerier;
-use strata_tsdb::wal::WalOptions;
-use strata_tsdb::{Block, Db, DbOptions, HeadOptions};
+use strata_tsdb::{Block, Db};
 
 use crate::common::{Bits, select_all};
 
-// Kept in sync with src/bin/tsdb-crash-writer.rs.
-const SERIES: usize = 16;
-const STEP: i64 = 250;
-const RANGE: i64 = 60_000;
+#[path = "../../src/bin/tsdb-crash-writer/params.rs"]
+#[allow(dead_code)]
+mod params;
 
-fn batch_time(b: u64) -> i64 {
-    b as i64 * STEP
-}
-
-fn batch_value(b: u64, s: usize) -> f64 {
-    (b as f64) * 1000.0 + s as f64 + (b % 7) as f64 / 8.0
-}
-
-fn options() -> DbOptions {
-    DbOptions {
-        head: HeadOptions {
-            chunk_range: RANGE,
-            ..HeadOptions::default()
-        },
-        wal: WalOptions {
-            segment_size: 64 * 1024,
-            ..WalOptions::default()
-        },
-        retention: None,
-    }
-}
+use params::{SERIES, batch_time, batch_value, options};
 
 fn labels(s: usize) -> Labels {
     Labels::new(&[("__name__", "crash_test"), ("s", &s.to_string())]).unwrap()

@@ -14,39 +14,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use strata_model::Labels;
-use strata_tsdb::wal::WalOptions;
-use strata_tsdb::{Db, DbOptions, HeadOptions};
+use strata_tsdb::Db;
 
-/// Series written in every batch.
-const SERIES: usize = 16;
-/// Milliseconds between batches.
-const STEP: i64 = 250;
-/// Block range: a block every 240 batches, a compaction once the head spans 360.
-const RANGE: i64 = 60_000;
-/// Batches between compaction attempts.
-const COMPACT_EVERY: u64 = 20;
+mod params;
 
-fn batch_time(b: u64) -> i64 {
-    b as i64 * STEP
-}
-
-fn batch_value(b: u64, s: usize) -> f64 {
-    (b as f64) * 1000.0 + s as f64 + (b % 7) as f64 / 8.0
-}
-
-fn options() -> DbOptions {
-    DbOptions {
-        head: HeadOptions {
-            chunk_range: RANGE,
-            ..HeadOptions::default()
-        },
-        wal: WalOptions {
-            segment_size: 64 * 1024,
-            ..WalOptions::default()
-        },
-        retention: None,
-    }
-}
+use params::{COMPACT_EVERY, SERIES, batch_time, batch_value, options};
 
 fn run(dir: PathBuf, first: u64, pause: Duration) -> Result<(), String> {
     let labels: Vec<Labels> = (0..SERIES)
