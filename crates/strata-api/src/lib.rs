@@ -21,6 +21,7 @@ pub mod handlers;
 pub mod json;
 pub mod names;
 pub mod params;
+pub mod promql_parser;
 pub mod result;
 pub mod state;
 pub mod tenant;
@@ -33,6 +34,7 @@ use axum::routing::get;
 
 pub use errors::{ApiError, ErrorType};
 pub use json::ApiResponse;
+pub use promql_parser::PromQlParser;
 pub use state::{
     ApiState, BuildInfo, HeadStatus, MetadataProvider, MetricMetadata, NoMetadata, QueryParser,
     RuntimeInfo, RuntimeInfoProvider, Stat, TsdbStatus, TsdbStatusProvider,

@@ -140,8 +140,8 @@ pub struct ApiState {
 }
 
 impl ApiState {
-    /// A state over `storage` with defaults: no runtime info, flags, TSDB status or
-    /// parser, and empty metadata.
+    /// A state over `storage` with defaults: the Strata PromQL parser, no runtime info,
+    /// flags or TSDB status, and empty metadata.
     pub fn new(storage: Arc<dyn Queryable>, engine: Engine) -> Self {
         ApiState {
             storage,
@@ -152,7 +152,7 @@ impl ApiState {
             flags: BTreeMap::new(),
             tsdb_status: None,
             metadata: Arc::new(NoMetadata),
-            parser: None,
+            parser: Some(Arc::new(crate::promql_parser::PromQlParser)),
         }
     }
 }

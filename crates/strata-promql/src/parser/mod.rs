@@ -7,6 +7,7 @@
 pub mod ast;
 mod durations;
 pub mod functions;
+pub mod json;
 pub mod lexer;
 mod nodes;
 #[allow(clippy::module_inception)]
