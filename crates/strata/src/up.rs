@@ -1,7 +1,7 @@
-//! `strata up`: the single-process deployment. Today it runs the TSDB (head, WAL,
-//! compaction, retention), serves health and self-metrics on `--http-address`, and
-//! scrapes its own metrics into the TSDB; later components (query API, remote write,
-//! shipping) join it here.
+//! `strata up`: the single-process deployment. It runs the TSDB (head, WAL, compaction,
+//! retention), serves the Prometheus HTTP API (PromQL, series, labels, status), remote
+//! write and self-metrics on `--http-address`, and scrapes its own metrics into the
+//! TSDB; later components (shipping, store, fan-out) join it here.
 
 mod remote_write;
 mod selfmetrics;
@@ -24,7 +24,7 @@ use tracing::{error, info, warn};
 use crate::cli::UpArgs;
 
 pub(crate) struct AppState {
-    pub db: Db,
+    pub db: Arc<Db>,
     pub instance: String,
     pub samples_appended: AtomicU64,
     pub start_time: f64,
@@ -73,21 +73,22 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.http_address))?;
     let local = listener.local_addr()?;
+    let db = Arc::new(db);
     let state = Arc::new(AppState {
-        db,
+        db: db.clone(),
         instance: local.to_string(),
         samples_appended: AtomicU64::new(0),
         start_time: selfmetrics::now_seconds(),
     });
+    let api = strata_api::router(api_state(&args, db.clone()));
     let app = Router::new()
-        .route("/-/healthy", get(|| async { "Strata is Healthy.\n" }))
-        .route("/-/ready", get(|| async { "Strata is Ready.\n" }))
         .route("/metrics", get(metrics))
         .route("/api/v1/write", post(remote_write::handle))
         .route("/api/v1/receive", post(remote_write::handle))
         .route("/api/v1/admin/tsdb/flush", post(flush))
         .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .merge(api);
     info!(address = %local, data_dir = %args.data_dir.display(), "strata up: serving");
 
     let bg = tokio::spawn(background(state.clone(), scrape_every));
@@ -99,6 +100,35 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || st.db.sync()).await??;
     info!("strata up: stopped");
     Ok(())
+}
+
+/// The Prometheus HTTP API over the local TSDB.
+fn api_state(args: &UpArgs, db: Arc<Db>) -> strata_api::ApiState {
+    let mut st = strata_api::ApiState::new(db.clone(), strata_promql::Engine::default());
+    st.build_info = strata_api::BuildInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        revision: option_env!("STRATA_GIT_REVISION")
+            .unwrap_or("unknown")
+            .into(),
+        branch: option_env!("STRATA_GIT_BRANCH").unwrap_or("unknown").into(),
+        build_user: String::new(),
+        build_date: String::new(),
+        go_version: "rustc".into(),
+    };
+    st.flags = [
+        ("http-address", args.http_address.to_string()),
+        ("data-dir", args.data_dir.display().to_string()),
+        ("tsdb.retention", args.retention.clone()),
+        ("tsdb.min-block-duration", args.block_duration.clone()),
+        ("tsdb.out-of-order.time-window", args.ooo_window.clone()),
+        ("tsdb.wal-fsync", args.wal_fsync.to_string()),
+        ("scrape-interval", args.scrape_interval.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    st.tsdb_status = Some(Arc::new(strata_api::HeadTsdbStatus::new(db.head().clone())));
+    st
 }
 
 async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
