@@ -219,12 +219,9 @@ pub fn vector_vector(
     }
     let swapped = m.card == Cardinality::OneToMany;
     let (lhs, rhs) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
-    // With swapped sides, the fill values swap too.
-    let (fill_for_rhs, fill_for_lhs) = if swapped {
-        (fill.lhs, fill.rhs)
-    } else {
-        (fill.rhs, fill.lhs)
-    };
+    // Prometheus applies `fill_right` to the side matched against (the "one" side
+    // after swapping for group_right) without swapping the fill values.
+    let (fill_for_rhs, fill_for_lhs) = (fill.rhs, fill.lhs);
 
     let mut right: HashMap<Labels, usize> = HashMap::with_capacity(rhs.len());
     for (i, rs) in rhs.iter().enumerate() {

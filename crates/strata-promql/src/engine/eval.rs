@@ -90,7 +90,7 @@ impl Evaluator {
             Expr::VectorSelector(vs) => Ok(StepValue::Vector(self.select_vector(vs, t, false)?)),
             Expr::MatrixSelector(ms) => {
                 let range = self.qt.resolve(&ms.range, false)?;
-                let (start, end) = self.window_bounds(&ms.selector, range, t)?;
+                let [start, end, ..] = self.window_bounds(&ms.selector, range, t)?;
                 let loaded = self.pre.series.get(&selector_key(&ms.selector));
                 let mut out = Vec::new();
                 for s in loaded.map(|v| v.as_slice()).unwrap_or_default() {
@@ -184,7 +184,12 @@ impl Evaluator {
         let mut out = Vec::new();
         if let Some(series) = self.pre.series.get(&selector_key(vs)) {
             for s in series {
-                if let Some((st, v)) = instant_sample(&s.floats, ref_t, lookback) {
+                let found = if vs.smoothed {
+                    Self::smoothed_sample(&s.floats, ref_t, lookback).map(|v| (t, v))
+                } else {
+                    instant_sample(&s.floats, ref_t, lookback)
+                };
+                if let Some((st, v)) = found {
                     out.push(Sample {
                         metric: s.labels.clone(),
                         t: if keep_ts { st } else { t },
@@ -199,16 +204,40 @@ impl Evaluator {
         Ok(out)
     }
 
-    /// The left-open window `(start, end]` of a range selector at `t`.
-    fn window_bounds(&self, vs: &VectorSelector, range: i64, t: i64) -> Result<(i64, i64)> {
-        if vs.anchored || vs.smoothed {
-            return Err(QueryError::Execution(
-                "extended range selectors (anchored/smoothed) are not supported".into(),
-            ));
-        }
+    /// The left-open window `(start, end]` of a range selector at `t`, and the wider
+    /// `(lo, hi]` whose samples are passed for `anchored`/`smoothed` selectors.
+    fn window_bounds(&self, vs: &VectorSelector, range: i64, t: i64) -> Result<[i64; 4]> {
         let base = self.qt.at(&vs.at).unwrap_or(t);
         let end = base.saturating_sub(self.qt.offset(&vs.offset)?);
-        Ok((end.saturating_sub(range), end))
+        let start = end.saturating_sub(range);
+        let lb = self.qt.lookback;
+        let lo = if vs.anchored || vs.smoothed {
+            start.saturating_sub(lb)
+        } else {
+            start
+        };
+        let hi = if vs.smoothed {
+            end.saturating_add(lb)
+        } else {
+            end
+        };
+        Ok([start, end, lo, hi])
+    }
+
+    /// A `smoothed` instant selector: the value at the reference time, linearly
+    /// interpolated between the neighbouring samples within the lookback delta.
+    fn smoothed_sample(floats: &[(i64, f64)], ref_t: i64, lb: i64) -> Option<f64> {
+        let w = window(floats, ref_t.saturating_sub(lb), ref_t.saturating_add(lb));
+        let pts = &floats[w];
+        let i = pts.partition_point(|p| p.0 < ref_t);
+        match (i.checked_sub(1).and_then(|j| pts.get(j)), pts.get(i)) {
+            (_, Some(n)) if n.0 == ref_t => Some(n.1),
+            (Some(p), Some(n)) => {
+                Some(p.1 + (n.1 - p.1) * (ref_t - p.0) as f64 / (n.0 - p.0) as f64)
+            }
+            (Some(p), None) => Some(p.1),
+            _ => None,
+        }
     }
 
     /// Evaluates a subquery at `t`: the inner expression at every multiple of the step
@@ -331,6 +360,14 @@ impl Evaluator {
         let name = c.func.name;
         match name {
             "timestamp" => return self.eval_timestamp(c, t),
+            "start" => return Ok(StepValue::Scalar(self.qt.start as f64 / 1000.0)),
+            "end" => return Ok(StepValue::Scalar(self.qt.end as f64 / 1000.0)),
+            "range" => {
+                return Ok(StepValue::Scalar(
+                    (self.qt.end - self.qt.start) as f64 / 1000.0,
+                ));
+            }
+            "step" => return Ok(StepValue::Scalar(self.qt.step as f64 / 1000.0)),
             "info" => return super::info::eval_info(self, c, t),
             "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" if self.range_query => {
                 self.add_warning(
@@ -352,13 +389,13 @@ impl Evaluator {
         }
         // A subquery argument is evaluated into owned series.
         let mut owned: Option<(Vec<Series>, i64, i64)> = None;
-        let mut sel: Option<(&VectorSelector, i64, i64)> = None;
+        let mut sel: Option<(&VectorSelector, [i64; 4])> = None;
         if let Some(i) = matrix_idx {
             match unwrap_parens(&c.args[i]) {
                 Expr::MatrixSelector(ms) => {
                     let range = self.qt.resolve(&ms.range, false)?;
-                    let (s, e) = self.window_bounds(&ms.selector, range, t)?;
-                    sel = Some((&ms.selector, s, e));
+                    let b = self.window_bounds(&ms.selector, range, t)?;
+                    sel = Some((&ms.selector, b));
                 }
                 Expr::Subquery(sq) => owned = Some(self.eval_subquery(sq, t)?),
                 other => {
@@ -374,10 +411,10 @@ impl Evaluator {
             pre, ann, budget, ..
         } = self;
         let mut matrix: Vec<RangeSeries<'_>> = Vec::new();
-        if let Some((vs, start, end)) = sel {
+        if let Some((vs, [start, end, lo, hi])) = sel {
             if let Some(series) = pre.series.get(&selector_key(vs)) {
                 for s in series {
-                    let w = window(&s.floats, start, end);
+                    let w = window(&s.floats, lo, hi);
                     if w.is_empty() {
                         continue;
                     }

@@ -159,18 +159,25 @@ fn push_selector<'e>(
         start = start.saturating_sub(path.offset).saturating_sub(path.range);
         end = end.saturating_sub(path.offset);
     }
-    let back = if eval_range == 0 {
-        qt.lookback
+    if eval_range == 0 {
+        start = start.saturating_sub(qt.lookback.saturating_sub(1));
+        if vs.smoothed {
+            end = end.saturating_add(qt.lookback);
+        }
+    } else if vs.anchored || vs.smoothed {
+        start = start.saturating_sub(qt.lookback.saturating_add(eval_range).saturating_sub(1));
+        if vs.smoothed {
+            end = end.saturating_add(qt.lookback);
+        }
     } else {
-        eval_range
-    };
-    start = start.saturating_sub(back.saturating_sub(1));
+        start = start.saturating_sub(eval_range.saturating_sub(1));
+    }
     let off = qt.offset(&vs.offset)?;
     out.push(Wanted {
         sel: vs,
         start: start.saturating_sub(off),
         end: end.saturating_sub(off),
-        range: eval_range > 0,
+        range: eval_range > 0 || vs.smoothed,
     });
     Ok(())
 }
