@@ -226,16 +226,8 @@ pub fn aggregate(
                 let q = (g.count - 1.0) / g.count;
                 (g.mean, g.kahan_c) = kahan_inc(f / g.count, q * g.mean, q * g.kahan_c);
             }
-            AggregateOp::Max => {
-                if g.value < f || g.value.is_nan() {
-                    g.value = f;
-                }
-            }
-            AggregateOp::Min => {
-                if g.value > f || g.value.is_nan() {
-                    g.value = f;
-                }
-            }
+            AggregateOp::Max if g.value < f || g.value.is_nan() => g.value = f,
+            AggregateOp::Min if g.value > f || g.value.is_nan() => g.value = f,
             AggregateOp::Count => g.count += 1.0,
             AggregateOp::Stddev | AggregateOp::Stdvar => {
                 g.count += 1.0;

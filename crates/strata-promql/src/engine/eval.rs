@@ -411,8 +411,10 @@ impl Evaluator {
             pre, ann, budget, ..
         } = self;
         let mut matrix: Vec<RangeSeries<'_>> = Vec::new();
-        if let Some((vs, [start, end, lo, hi])) = sel {
-            if let Some(series) = pre.series.get(&selector_key(vs)) {
+        if let Some((vs, [start, end, lo, hi])) = sel
+            && let Some(series) = pre.series.get(&selector_key(vs))
+        {
+            {
                 for s in series {
                     let w = window(&s.floats, lo, hi);
                     if w.is_empty() {
