@@ -5,11 +5,14 @@
 
 use std::collections::HashMap;
 
-use strata_model::Labels;
 use strata_model::storage::{Querier, Queryable, SelectHints};
+use strata_model::{Labels, Matcher};
 
 use crate::error::{QueryError, Result};
-use crate::parser::ast::{AtModifier, Duration, Expr, VectorSelector};
+use strata_model::labels::METRIC_NAME;
+use strata_model::matcher::MatchType;
+
+use crate::parser::ast::{AtModifier, Call, Duration, Expr, VectorSelector};
 
 /// The bit pattern of Prometheus' staleness marker.
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
@@ -81,20 +84,21 @@ struct SubqueryPath {
     at: Option<i64>,
 }
 
-struct Wanted<'e> {
-    sel: &'e VectorSelector,
+struct Wanted {
+    key: usize,
+    matchers: Vec<Matcher>,
     start: i64,
     end: i64,
     /// Part of a range selector: staleness markers are not needed.
     range: bool,
 }
 
-fn collect<'e>(
-    e: &'e Expr,
+fn collect(
+    e: &Expr,
     qt: &QueryTimes,
     path: SubqueryPath,
     eval_range: i64,
-    out: &mut Vec<Wanted<'e>>,
+    out: &mut Vec<Wanted>,
 ) -> Result<()> {
     match e {
         Expr::Number(_) | Expr::String(_) => {}
@@ -133,6 +137,9 @@ fn collect<'e>(
             collect(&a.expr, qt, path, 0, out)?;
         }
         Expr::Call(c) => {
+            if c.func.name == "info" {
+                push_info(c, qt, path, out)?;
+            }
             for a in &c.args {
                 collect(a, qt, path, 0, out)?;
             }
@@ -141,12 +148,12 @@ fn collect<'e>(
     Ok(())
 }
 
-fn push_selector<'e>(
-    vs: &'e VectorSelector,
+fn push_selector(
+    vs: &VectorSelector,
     qt: &QueryTimes,
     path: SubqueryPath,
     eval_range: i64,
-    out: &mut Vec<Wanted<'e>>,
+    out: &mut Vec<Wanted>,
 ) -> Result<()> {
     let (mut start, mut end) = match path.at {
         Some(t) => (t, t),
@@ -174,11 +181,93 @@ fn push_selector<'e>(
     }
     let off = qt.offset(&vs.offset)?;
     out.push(Wanted {
-        sel: vs,
+        key: selector_key(vs),
+        matchers: vs.matchers.clone(),
         start: start.saturating_sub(off),
         end: end.saturating_sub(off),
         range: eval_range > 0 || vs.smoothed,
     });
+    Ok(())
+}
+
+/// The key of the info series an `info()` call reads.
+pub fn info_key(c: &Call) -> usize {
+    c as *const Call as usize
+}
+
+/// The `@` and offset of the first selector in `e` (where `info()` looks up its info
+/// series).
+pub fn first_selector(e: &Expr) -> Option<&VectorSelector> {
+    match e {
+        Expr::VectorSelector(vs) => Some(vs),
+        Expr::MatrixSelector(ms) => Some(&ms.selector),
+        Expr::Number(_) | Expr::String(_) => None,
+        Expr::Subquery(s) => first_selector(&s.expr),
+        Expr::Paren(x) => first_selector(x),
+        Expr::Unary(u) => first_selector(&u.expr),
+        Expr::Binary(b) => first_selector(&b.lhs).or_else(|| first_selector(&b.rhs)),
+        Expr::Aggregate(a) => a
+            .param
+            .as_deref()
+            .and_then(first_selector)
+            .or_else(|| first_selector(&a.expr)),
+        Expr::Call(c) => c.args.iter().find_map(first_selector),
+    }
+}
+
+/// The matchers selecting the info series of `info(v, {…})`: the effective name
+/// matchers and the data-label matchers.
+pub fn info_matchers(c: &Call) -> Vec<Matcher> {
+    let data: Vec<Matcher> = match c.args.get(1) {
+        Some(Expr::VectorSelector(vs)) => vs.matchers.clone(),
+        _ => Vec::new(),
+    };
+    let names: Vec<Matcher> = data
+        .iter()
+        .filter(|m| m.name == METRIC_NAME)
+        .cloned()
+        .collect();
+    let mut out: Vec<Matcher> = data.into_iter().filter(|m| m.name != METRIC_NAME).collect();
+    out.extend(effective_info_name_matchers(names));
+    out
+}
+
+/// Prometheus' `effectiveInfoNameMatchers`.
+pub fn effective_info_name_matchers(names: Vec<Matcher>) -> Vec<Matcher> {
+    if names
+        .iter()
+        .any(|m| matches!(m.kind, MatchType::Equal | MatchType::Regex))
+    {
+        return names;
+    }
+    if !names.is_empty() {
+        let mut v = Vec::with_capacity(names.len() + 1);
+        if let Ok(m) = Matcher::new(MatchType::Regex, METRIC_NAME, ".+_info") {
+            v.push(m);
+        }
+        v.extend(names);
+        return v;
+    }
+    vec![Matcher::equal(METRIC_NAME, "target_info")]
+}
+
+fn push_info(c: &Call, qt: &QueryTimes, path: SubqueryPath, out: &mut Vec<Wanted>) -> Result<()> {
+    let (at, off) = match c.args.first().and_then(first_selector) {
+        Some(vs) => (vs.at, vs.offset.clone()),
+        None => (None, None),
+    };
+    let probe = VectorSelector {
+        name: None,
+        matchers: info_matchers(c),
+        offset: off,
+        at,
+        anchored: false,
+        smoothed: false,
+    };
+    push_selector(&probe, qt, path, 0, out)?;
+    if let Some(w) = out.last_mut() {
+        w.key = info_key(c);
+    }
     Ok(())
 }
 
@@ -194,18 +283,23 @@ pub fn preload(storage: &dyn Queryable, expr: &Expr, qt: &QueryTimes) -> Result<
     let maxt = wanted.iter().map(|w| w.end).max().unwrap_or(0);
     let querier = storage.querier(mint, maxt)?;
     for w in wanted {
-        let mut series = select(querier.as_ref(), w.sel, w.start, w.end)?;
+        let mut series = select(querier.as_ref(), &w.matchers, w.start, w.end)?;
         if w.range {
             for s in &mut series {
                 s.floats.retain(|p| !is_stale_nan(p.1));
             }
         }
-        pre.series.insert(selector_key(w.sel), series);
+        pre.series.insert(w.key, series);
     }
     Ok(pre)
 }
 
-fn select(q: &dyn Querier, vs: &VectorSelector, start: i64, end: i64) -> Result<Vec<LoadedSeries>> {
+fn select(
+    q: &dyn Querier,
+    matchers: &[Matcher],
+    start: i64,
+    end: i64,
+) -> Result<Vec<LoadedSeries>> {
     let hints = SelectHints {
         start,
         end,
@@ -216,7 +310,7 @@ fn select(q: &dyn Querier, vs: &VectorSelector, start: i64, end: i64) -> Result<
     if start > end {
         return Ok(out);
     }
-    for s in q.select(&vs.matchers, &hints)? {
+    for s in q.select(matchers, &hints)? {
         let s = s?;
         let (labels, mut floats) = s.collect_samples()?;
         floats.retain(|p| p.0 >= start && p.0 <= end);
