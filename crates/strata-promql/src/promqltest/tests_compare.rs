@@ -344,9 +344,9 @@ fn runner_reports_every_eval() {
     assert_eq!(out.len(), 2);
     assert_eq!(out[0].line, 4);
     assert!(!out[0].histograms);
-    // The engine currently refuses every query; the expected failure then passes.
-    assert!(matches!(out[0].outcome, Outcome::Failed(_)));
-    assert_eq!(out[1].outcome, Outcome::Passed);
+    // The query succeeds, so the second eval's expected failure does not happen.
+    assert_eq!(out[0].outcome, Outcome::Passed);
+    assert!(matches!(out[1].outcome, Outcome::Failed(_)));
     let st = parse_script("load 1m\n  m@st 0\n  m 1\n\neval instant at 0 m\n").unwrap();
     let out = Runner::default().run_script(&st);
     assert_eq!(

@@ -1,0 +1,547 @@
+//! Aggregation operators over one step's instant vector, with Prometheus' float
+//! semantics: Kahan–Neumaier summation, incremental means on overflow, Welford
+//! variance, NaN ordering for `min`/`max`/`topk`/`bottomk`, and `topk`'s output order.
+
+use std::collections::HashMap;
+
+use strata_model::Labels;
+use strata_model::gofmt::go_format_g;
+use strata_model::labels::METRIC_NAME;
+
+use crate::error::{QueryError, Result};
+use crate::parser::ast::AggregateOp;
+use crate::value::{Annotations, Sample, SampleValue};
+
+/// Kahan–Neumaier increment (Prometheus' `kahansum.Inc`).
+pub fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+    let t = sum + inc;
+    let c = if t.is_infinite() {
+        0.0
+    } else if sum.abs() >= inc.abs() {
+        c + ((sum - t) + inc)
+    } else {
+        c + ((inc - t) + sum)
+    };
+    (t, c)
+}
+
+/// The grouping labels of `metric` (Prometheus' `generateGroupingLabels`).
+pub fn grouping_labels(metric: &Labels, grouping: &[String], without: bool) -> Labels {
+    if without {
+        Labels::from_sorted(
+            metric
+                .iter()
+                .filter(|(n, _)| *n != METRIC_NAME && !grouping.iter().any(|g| g == n)),
+        )
+    } else if grouping.is_empty() {
+        Labels::empty()
+    } else {
+        Labels::from_sorted(
+            metric
+                .iter()
+                .filter(|(n, _)| grouping.iter().any(|g| g == n)),
+        )
+    }
+}
+
+/// Prometheus' `labels.Hash` of the default (stringlabels) build: XXH64 over the
+/// length-prefixed names and values.
+pub fn prom_labels_hash(l: &Labels) -> u64 {
+    let mut buf = Vec::with_capacity(l.encoded_len() + 8);
+    let mut put = |s: &str| {
+        let n = s.len();
+        if n < 255 {
+            buf.push(n as u8);
+        } else {
+            buf.push(255);
+            buf.push(n as u8);
+            buf.push((n >> 8) as u8);
+            buf.push((n >> 16) as u8);
+        }
+        buf.extend_from_slice(s.as_bytes());
+    };
+    for (n, v) in l.iter() {
+        put(n);
+        put(v);
+    }
+    xxhash_rust::xxh64::xxh64(&buf, 0)
+}
+
+/// Whether `limit_ratio(r, …)` keeps a series.
+pub fn ratio_keeps(r: f64, metric: &Labels) -> bool {
+    let offset = prom_labels_hash(metric) as f64 / u64::MAX as f64;
+    (r >= 0.0 && offset < r) || (r < 0.0 && offset >= 1.0 + r)
+}
+
+/// Prometheus' `quantile` over plain values (NaN sorts first).
+pub fn quantile(q: f64, mut values: Vec<f64>) -> f64 {
+    if values.is_empty() || q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    values.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Less,
+        (false, true) => std::cmp::Ordering::Greater,
+        _ => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
+    });
+    let n = values.len() as f64;
+    let rank = q * (n - 1.0);
+    let lower = rank.floor().max(0.0);
+    let upper = (lower + 1.0).min(n - 1.0);
+    let weight = rank - rank.floor();
+    values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
+}
+
+#[derive(Default)]
+struct Group {
+    labels: Labels,
+    value: f64,
+    mean: f64,
+    kahan_c: f64,
+    count: f64,
+    incremental_mean: bool,
+    values: Vec<f64>,
+    drop_name: bool,
+    has_any: bool,
+}
+
+/// The parameter of an aggregation, evaluated for the step.
+pub enum Param {
+    None,
+    Number(f64),
+    Label(String),
+}
+
+fn float(s: &Sample) -> Option<f64> {
+    match s.value {
+        SampleValue::Float(f) => Some(f),
+        SampleValue::Histogram(_) => None,
+    }
+}
+
+/// Aggregates one step's vector.
+pub fn aggregate(
+    op: AggregateOp,
+    grouping: &[String],
+    without: bool,
+    param: Param,
+    input: Vec<Sample>,
+    t: i64,
+    ann: &mut Annotations,
+) -> Result<Vec<Sample>> {
+    let mut grouping: Vec<String> = grouping.to_vec();
+    grouping.sort();
+    match op {
+        AggregateOp::CountValues => {
+            let Param::Label(label) = param else {
+                return Err(QueryError::Execution("count_values needs a label".into()));
+            };
+            return count_values(&label, &grouping, without, input, t);
+        }
+        AggregateOp::Topk
+        | AggregateOp::Bottomk
+        | AggregateOp::Limitk
+        | AggregateOp::LimitRatio => {
+            let Param::Number(p) = param else {
+                return Err(QueryError::Execution(
+                    "missing aggregation parameter".into(),
+                ));
+            };
+            return aggregate_k(op, &grouping, without, p, input, ann);
+        }
+        _ => {}
+    }
+    let q = match param {
+        Param::Number(q) => q,
+        _ => f64::NAN,
+    };
+    if op == AggregateOp::Quantile && !(0.0..=1.0).contains(&q) {
+        ann.warnings.push(format!(
+            "PromQL warning: quantile value should be between 0 and 1, got {}",
+            go_format_g(q)
+        ));
+    }
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    for s in input {
+        let Some(f) = float(&s) else {
+            return Err(QueryError::Execution(
+                "aggregating native histograms is not supported".into(),
+            ));
+        };
+        let key = grouping_labels(&s.metric, &grouping, without);
+        let gi = match index.get(&key) {
+            Some(&i) => i,
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push(Group {
+                    labels: key,
+                    ..Group::default()
+                });
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[gi];
+        if !g.has_any {
+            g.has_any = true;
+            g.value = f;
+            g.mean = f;
+            g.count = 1.0;
+            g.drop_name = s.drop_name;
+            match op {
+                AggregateOp::Stddev | AggregateOp::Stdvar => {
+                    g.value = if f.is_nan() || f.is_infinite() {
+                        f64::NAN
+                    } else {
+                        0.0
+                    };
+                }
+                AggregateOp::Quantile => g.values.push(f),
+                AggregateOp::Group => g.value = 1.0,
+                _ => {}
+            }
+            continue;
+        }
+        g.drop_name |= s.drop_name;
+        match op {
+            AggregateOp::Sum => (g.value, g.kahan_c) = kahan_inc(f, g.value, g.kahan_c),
+            AggregateOp::Avg => {
+                g.count += 1.0;
+                if !g.incremental_mean {
+                    let (nv, nc) = kahan_inc(f, g.value, g.kahan_c);
+                    if !nv.is_infinite() {
+                        (g.value, g.kahan_c) = (nv, nc);
+                        continue;
+                    }
+                    g.incremental_mean = true;
+                    g.mean = g.value / (g.count - 1.0);
+                    g.kahan_c /= g.count - 1.0;
+                }
+                let q = (g.count - 1.0) / g.count;
+                (g.mean, g.kahan_c) = kahan_inc(f / g.count, q * g.mean, q * g.kahan_c);
+            }
+            AggregateOp::Max if g.value < f || g.value.is_nan() => g.value = f,
+            AggregateOp::Min if g.value > f || g.value.is_nan() => g.value = f,
+            AggregateOp::Count => g.count += 1.0,
+            AggregateOp::Stddev | AggregateOp::Stdvar => {
+                g.count += 1.0;
+                let delta = f - g.mean;
+                g.mean += delta / g.count;
+                g.value += delta * (f - g.mean);
+            }
+            AggregateOp::Quantile => g.values.push(f),
+            _ => {}
+        }
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let v = match op {
+            AggregateOp::Avg if g.incremental_mean => g.mean + g.kahan_c,
+            AggregateOp::Avg => g.value / g.count + g.kahan_c / g.count,
+            AggregateOp::Count => g.count,
+            AggregateOp::Stdvar => g.value / g.count,
+            AggregateOp::Stddev => (g.value / g.count).sqrt(),
+            AggregateOp::Quantile => quantile(q, g.values),
+            AggregateOp::Sum => g.value + g.kahan_c,
+            _ => g.value,
+        };
+        out.push(Sample {
+            metric: g.labels,
+            t,
+            value: SampleValue::Float(v),
+            drop_name: g.drop_name,
+        });
+    }
+    Ok(out)
+}
+
+fn count_values(
+    label: &str,
+    grouping: &[String],
+    without: bool,
+    input: Vec<Sample>,
+    t: i64,
+) -> Result<Vec<Sample>> {
+    let mut grouping = grouping.to_vec();
+    if !without {
+        grouping.push(label.to_owned());
+        grouping.sort();
+    }
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut out: Vec<Sample> = Vec::new();
+    for s in input {
+        let Some(f) = float(&s) else {
+            return Err(QueryError::Execution(
+                "count_values over native histograms is not supported".into(),
+            ));
+        };
+        let mut b = s.metric.to_builder();
+        b.set(label, &format_value(f));
+        let metric = b
+            .build()
+            .map_err(|e| QueryError::Execution(e.to_string()))?;
+        let key = grouping_labels(&metric, &grouping, without);
+        match index.get(&key) {
+            Some(&i) => {
+                if let SampleValue::Float(c) = &mut out[i].value {
+                    *c += 1.0;
+                }
+            }
+            None => {
+                index.insert(key.clone(), out.len());
+                out.push(Sample {
+                    metric: key,
+                    t,
+                    value: SampleValue::Float(1.0),
+                    drop_name: false,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Go's `strconv.FormatFloat(f, 'f', -1, 64)`.
+pub fn format_value(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".into()
+    } else if f == f64::INFINITY {
+        "+Inf".into()
+    } else if f == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        format!("{f}")
+    }
+}
+
+/// "Less" of Prometheus' value heaps: NaN is smallest; `reverse` for bottomk.
+fn heap_less(a: f64, b: f64, reverse: bool) -> bool {
+    if a.is_nan() {
+        return true;
+    }
+    if reverse { a > b } else { a < b }
+}
+
+fn val(s: &Sample) -> f64 {
+    float(s).unwrap_or(f64::NAN)
+}
+
+fn heap_up(h: &mut [Sample], mut j: usize, rev: bool) {
+    while j > 0 {
+        let i = (j - 1) / 2;
+        if !heap_less(val(&h[j]), val(&h[i]), rev) {
+            break;
+        }
+        h.swap(i, j);
+        j = i;
+    }
+}
+
+fn heap_down(h: &mut [Sample], i0: usize, rev: bool) -> bool {
+    let n = h.len();
+    let mut i = i0;
+    loop {
+        let j1 = 2 * i + 1;
+        if j1 >= n {
+            break;
+        }
+        let mut j = j1;
+        let j2 = j1 + 1;
+        if j2 < n && heap_less(val(&h[j2]), val(&h[j1]), rev) {
+            j = j2;
+        }
+        if !heap_less(val(&h[j]), val(&h[i]), rev) {
+            break;
+        }
+        h.swap(i, j);
+        i = j;
+    }
+    i > i0
+}
+
+fn aggregate_k(
+    op: AggregateOp,
+    grouping: &[String],
+    without: bool,
+    p: f64,
+    input: Vec<Sample>,
+    ann: &mut Annotations,
+) -> Result<Vec<Sample>> {
+    let mut ratio = 0.0;
+    let mut k: i64 = 0;
+    if op == AggregateOp::LimitRatio {
+        if p == 0.0 {
+            return Ok(Vec::new());
+        }
+        if p.is_nan() {
+            return Err(QueryError::Execution("Ratio value is NaN".into()));
+        }
+        if p > 1.0 {
+            ann.warnings.push(format!(
+                "PromQL warning: ratio value should be between -1 and 1, got {}, capping to 1",
+                go_format_g(p)
+            ));
+        } else if p < -1.0 {
+            ann.warnings.push(format!(
+                "PromQL warning: ratio value should be between -1 and 1, got {}, capping to -1",
+                go_format_g(p)
+            ));
+        }
+        ratio = p.clamp(-1.0, 1.0);
+    } else {
+        if p < 1.0 {
+            return Ok(Vec::new());
+        }
+        if p.is_nan() {
+            return Err(QueryError::Execution("Parameter value is NaN".into()));
+        }
+        if p >= 9.223_372_036_854_776e18 {
+            return Err(QueryError::Execution(format!(
+                "Scalar value {} overflows int64",
+                go_format_g(p)
+            )));
+        }
+        k = (p as i64).min(input.len() as i64);
+    }
+    let rev = op == AggregateOp::Bottomk;
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut groups: Vec<Vec<Sample>> = Vec::new();
+    for s in input {
+        if float(&s).is_none() {
+            return Err(QueryError::Execution(
+                "aggregating native histograms is not supported".into(),
+            ));
+        }
+        let key = grouping_labels(&s.metric, grouping, without);
+        let gi = *index.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        let h = &mut groups[gi];
+        match op {
+            AggregateOp::LimitRatio => {
+                if ratio_keeps(ratio, &s.metric) {
+                    h.push(s);
+                }
+            }
+            AggregateOp::Limitk => {
+                if (h.len() as i64) < k {
+                    h.push(s);
+                }
+            }
+            _ => {
+                let f = val(&s);
+                if (h.len() as i64) < k {
+                    h.push(s);
+                    let last = h.len() - 1;
+                    heap_up(h, last, rev);
+                } else {
+                    let top = val(&h[0]);
+                    let replace =
+                        if rev { top > f } else { top < f } || (top.is_nan() && !f.is_nan());
+                    if replace {
+                        h[0] = s;
+                        if k > 1 && !heap_down(h, 0, rev) {
+                            heap_up(h, 0, rev);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for mut h in groups {
+        if matches!(op, AggregateOp::Topk | AggregateOp::Bottomk) && h.len() > 1 {
+            // sort.Sort(sort.Reverse(heap)): insertion sort for short inputs (stable).
+            let n = h.len();
+            for i in 1..n {
+                let mut j = i;
+                while j > 0 && heap_less(val(&h[j - 1]), val(&h[j]), rev) {
+                    h.swap(j, j - 1);
+                    j -= 1;
+                }
+            }
+        }
+        out.extend(h);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn s(name: &str, v: f64) -> Sample {
+        Sample {
+            metric: Labels::new(&[("__name__", "m"), ("i", name)]).unwrap(),
+            t: 0,
+            value: SampleValue::Float(v),
+            drop_name: false,
+        }
+    }
+
+    #[test]
+    fn kahan_sum_is_compensated() {
+        let input = vec![s("a", 1.0), s("b", 1e100), s("c", 1.0), s("d", -1e100)];
+        let mut ann = Annotations::default();
+        let out = aggregate(
+            AggregateOp::Sum,
+            &[],
+            false,
+            Param::None,
+            input,
+            0,
+            &mut ann,
+        )
+        .unwrap();
+        assert_eq!(out[0].value, SampleValue::Float(2.0));
+        assert!(out[0].metric.is_empty());
+    }
+
+    #[test]
+    fn topk_orders_descending() {
+        let input = vec![s("a", 1.0), s("b", 3.0), s("c", 2.0), s("d", f64::NAN)];
+        let mut ann = Annotations::default();
+        let out = aggregate(
+            AggregateOp::Topk,
+            &[],
+            false,
+            Param::Number(2.0),
+            input,
+            0,
+            &mut ann,
+        )
+        .unwrap();
+        let vals: Vec<f64> = out.iter().map(val).collect();
+        assert_eq!(vals, vec![3.0, 2.0]);
+    }
+
+    #[test]
+    fn quantile_interpolates() {
+        assert_eq!(quantile(0.5, vec![1.0, 2.0, 3.0, 4.0]), 2.5);
+        assert!(quantile(f64::NAN, vec![1.0]).is_nan());
+        assert_eq!(quantile(2.0, vec![1.0]), f64::INFINITY);
+    }
+
+    #[test]
+    fn nan_topk_parameter_fails() {
+        let mut ann = Annotations::default();
+        let r = aggregate(
+            AggregateOp::Topk,
+            &[],
+            false,
+            Param::Number(f64::NAN),
+            vec![s("a", 1.0)],
+            0,
+            &mut ann,
+        );
+        assert_eq!(r.unwrap_err().to_string(), "Parameter value is NaN");
+    }
+}
