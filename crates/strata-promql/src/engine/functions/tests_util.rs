@@ -102,3 +102,68 @@ pub fn close(a: f64, b: f64) -> bool {
 pub fn assert_close(a: f64, b: f64) {
     assert!(close(a, b), "{a} != {b}");
 }
+
+/// Owned samples of one series, from which test windows are cut.
+pub struct TestSeries {
+    pub metric: Labels,
+    pub floats: Vec<(i64, f64)>,
+}
+
+impl TestSeries {
+    /// Values loaded every `interval_ms` from t = 0 (`None` = missing), as `load` does.
+    pub fn load(metric: Labels, interval_ms: i64, values: &[Option<f64>]) -> Self {
+        let floats = values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| (i as i64 * interval_ms, v)))
+            .collect();
+        TestSeries { metric, floats }
+    }
+
+    /// `a+bxN` as in the test files.
+    pub fn series(metric: Labels, interval_ms: i64, start: f64, step: f64, n: usize) -> Self {
+        let vals: Vec<Option<f64>> = (0..=n).map(|i| Some(start + step * i as f64)).collect();
+        Self::load(metric, interval_ms, &vals)
+    }
+
+    /// The window `(t - range - offset, t - offset]`.
+    pub fn window(&self, t: i64, range: i64, offset: i64) -> super::RangeSeries<'_> {
+        let end = t - offset;
+        let start = end - range;
+        let lo = self.floats.partition_point(|p| p.0 <= start);
+        let hi = self.floats.partition_point(|p| p.0 <= end);
+        super::RangeSeries {
+            metric: &self.metric,
+            floats: &self.floats[lo..hi],
+            histograms: &[],
+            range_start: start,
+            range_end: end,
+            drop_name: false,
+        }
+    }
+
+    /// A window with extra samples before (and, for smoothed, after) it, as the
+    /// evaluator passes them for extended range selectors.
+    pub fn extended_window(
+        &self,
+        t: i64,
+        range: i64,
+        lookback: i64,
+        smoothed: bool,
+    ) -> super::RangeSeries<'_> {
+        let start = t - range;
+        let lo = self.floats.partition_point(|p| p.0 <= start - lookback);
+        let hi_t = if smoothed { t + lookback } else { t };
+        let hi = self.floats.partition_point(|p| p.0 <= hi_t);
+        super::RangeSeries {
+            metric: &self.metric,
+            floats: &self.floats[lo..hi],
+            histograms: &[],
+            range_start: start,
+            range_end: t,
+            drop_name: false,
+        }
+    }
+}
+
+pub const MIN: i64 = 60_000;
