@@ -205,3 +205,24 @@ proptest! {
         }
     }
 }
+
+/// extended_vectors.test, "PROM-52: Complete dataset": load 15s, metric 1+1x4 9+1x4.
+#[test]
+fn prom52_complete_dataset() {
+    let vals: Vec<Option<f64>> = [1.0, 2.0, 3.0, 4.0, 5.0, 9.0, 10.0, 11.0, 12.0, 13.0].map(Some).to_vec();
+    let s = TestSeries::load(lbl(&[("__name__", "metric")]), 15_000, &vals);
+    let times = [5, 20, 35, 50, 65, 80, 95, 110, 125];
+    let classic = [None, Some(1.833333333), Some(2.833333333), Some(4.0), Some(4.0), Some(8.0), Some(8.0), Some(8.0), Some(4.0)];
+    let anchored = [0.0, 1.0, 2.0, 3.0, 4.0, 7.0, 7.0, 7.0, 7.0];
+    let smoothed = [0.333333333, 1.333333333, 2.333333333, 3.333333333, 5.0, 7.0, 7.0, 7.0, 6.0];
+    for (i, secs) in times.iter().enumerate() {
+        let t = secs * 1000;
+        let got = one("increase", &s, t, MIN);
+        match classic[i] {
+            None => assert_eq!(got, None, "classic at {secs}s"),
+            Some(want) => assert_close(got.unwrap(), want),
+        }
+        assert_close(ext("increase", &s, t, MIN, false).unwrap(), anchored[i]);
+        assert_close(ext("increase", &s, t, MIN, true).unwrap(), smoothed[i]);
+    }
+}
