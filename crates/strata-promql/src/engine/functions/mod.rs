@@ -23,6 +23,7 @@ mod labels;
 mod math;
 mod misc;
 mod over_time;
+mod trend;
 mod rate;
 mod sort;
 mod time;
