@@ -37,7 +37,9 @@ pub(super) fn call(name: &str, a: &mut Args<'_>, ctx: &mut Ctx<'_>) -> Result<Op
         }
         "histogram_stddev" | "histogram_stdvar" => {
             let v = a.vector(0)?;
-            if v.iter().any(|s| matches!(s.value, SampleValue::Histogram(_))) {
+            if v.iter()
+                .any(|s| matches!(s.value, SampleValue::Histogram(_)))
+            {
                 return Err(unsupported_histograms(name));
             }
             Vec::new()
@@ -69,7 +71,9 @@ pub(super) fn call(name: &str, a: &mut Args<'_>, ctx: &mut Ctx<'_>) -> Result<Op
                     let mut s = quantile_sample(q, g.metric.clone(), g.buckets.clone(), ctx);
                     let mut b = s.metric.to_builder();
                     b.set(&label, &format_openmetrics_float(q));
-                    s.metric = b.build().map_err(|e| QueryError::Execution(e.to_string()))?;
+                    s.metric = b
+                        .build()
+                        .map_err(|e| QueryError::Execution(e.to_string()))?;
                     out.push(s);
                 }
             }
@@ -84,7 +88,12 @@ pub(super) fn call(name: &str, a: &mut Args<'_>, ctx: &mut Ctx<'_>) -> Result<Op
             groups
                 .into_iter()
                 .map(|g| {
-                    float_sample(g.metric, ctx.t, bucket_fraction(lower, upper, g.buckets), true)
+                    float_sample(
+                        g.metric,
+                        ctx.t,
+                        bucket_fraction(lower, upper, g.buckets),
+                        true,
+                    )
                 })
                 .collect()
         }
@@ -126,7 +135,8 @@ fn group_buckets(v: Vec<Sample>, ctx: &mut Ctx<'_>, func: &str) -> Result<Vec<Gr
         let le = s.metric.get("le").unwrap_or("");
         let Some(upper) = parse_go_float(le) else {
             let name = metric_name(&s.metric);
-            let mut msg = format!("bucket label \"le\" is missing or has a malformed value of {le:?}");
+            let mut msg =
+                format!("bucket label \"le\" is missing or has a malformed value of {le:?}");
             if !name.is_empty() {
                 msg.push_str(&format!(" for metric name {name:?}"));
             }
@@ -264,9 +274,7 @@ fn almost_equal(a: f64, b: f64, eps: f64) -> bool {
 /// Ignores numerically insignificant differences between neighbouring buckets and
 /// removes decreases; reports the forced fixes.
 fn ensure_monotonic(b: &mut [(f64, f64)]) -> Option<(f64, f64, f64)> {
-    let Some(&(_, mut prev)) = b.first() else {
-        return None;
-    };
+    let &(_, mut prev) = b.first()?;
     let (mut forced, mut lo, mut hi, mut max_diff) =
         (false, f64::INFINITY, f64::NEG_INFINITY, 0.0f64);
     for x in b.iter_mut().skip(1) {
@@ -306,7 +314,11 @@ pub(crate) fn bucket_fraction(lower: f64, upper: f64, buckets: Vec<(f64, f64)>) 
     }
     let (mut rank, mut lower_rank, mut upper_rank) = (0.0, 0.0, 0.0);
     let (mut lower_set, mut upper_set) = (false, false);
-    let mut lower_bound = if b[0].0 <= 0.0 { f64::NEG_INFINITY } else { 0.0 };
+    let mut lower_bound = if b[0].0 <= 0.0 {
+        f64::NEG_INFINITY
+    } else {
+        0.0
+    };
     for (i, &(upper_bound, bcount)) in b.iter().enumerate() {
         if i > 0 {
             lower_bound = b[i - 1].0;

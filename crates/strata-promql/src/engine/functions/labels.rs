@@ -94,8 +94,7 @@ fn label_join(a: &mut Args<'_>) -> Result<Vec<Sample>> {
 fn set_label(metric: &Labels, name: &str, value: &str) -> Result<Labels> {
     let mut b = metric.to_builder();
     b.set(name, value);
-    b.build()
-        .map_err(|e| QueryError::Execution(e.to_string()))
+    b.build().map_err(|e| QueryError::Execution(e.to_string()))
 }
 
 fn check_unique(v: &[Sample]) -> Result<()> {
@@ -206,8 +205,24 @@ mod tests {
 
     fn testmetric() -> Vec<Sample> {
         vec![
-            fsample(lbl(&[("__name__", "testmetric"), ("src", "source-value-10"), ("dst", "original-destination-value")]), 0, 0.0),
-            fsample(lbl(&[("__name__", "testmetric"), ("src", "source-value-20"), ("dst", "original-destination-value")]), 0, 1.0),
+            fsample(
+                lbl(&[
+                    ("__name__", "testmetric"),
+                    ("src", "source-value-10"),
+                    ("dst", "original-destination-value"),
+                ]),
+                0,
+                0.0,
+            ),
+            fsample(
+                lbl(&[
+                    ("__name__", "testmetric"),
+                    ("src", "source-value-20"),
+                    ("dst", "original-destination-value"),
+                ]),
+                0,
+                1.0,
+            ),
         ]
     }
 
@@ -220,14 +235,33 @@ mod tests {
     #[test]
     fn label_replace_cases_from_functions_test() {
         // Regex matches: value replaced.
-        let r = lr(testmetric(), "dst", "destination-value-$1", "src", "source-value-(.*)");
-        assert_eq!(metrics(&r), vec![
-            "{__name__=\"testmetric\", dst=\"destination-value-10\", src=\"source-value-10\"}",
-            "{__name__=\"testmetric\", dst=\"destination-value-20\", src=\"source-value-20\"}",
-        ]);
+        let r = lr(
+            testmetric(),
+            "dst",
+            "destination-value-$1",
+            "src",
+            "source-value-(.*)",
+        );
+        assert_eq!(
+            metrics(&r),
+            vec![
+                "{__name__=\"testmetric\", dst=\"destination-value-10\", src=\"source-value-10\"}",
+                "{__name__=\"testmetric\", dst=\"destination-value-20\", src=\"source-value-20\"}",
+            ]
+        );
         // Partial match: the regex is anchored, nothing changes.
-        let r = lr(testmetric(), "dst", "destination-value-$1", "src", "value-(.*)");
-        assert!(metrics(&r).iter().all(|m| m.contains("original-destination-value")));
+        let r = lr(
+            testmetric(),
+            "dst",
+            "destination-value-$1",
+            "src",
+            "value-(.*)",
+        );
+        assert!(
+            metrics(&r)
+                .iter()
+                .all(|m| m.contains("original-destination-value"))
+        );
         // Multi-line values with (?s).
         let r = lr(testmetric(), "dst", "$1", "src", "source(.*)");
         assert!(metrics(&r)[0].contains("dst=\"-value-10\""));
@@ -235,8 +269,18 @@ mod tests {
         let r = lr(testmetric(), "dst", "", "dst", ".*");
         assert!(metrics(&r).iter().all(|m| !m.contains("dst")));
         // Named groups and ${1}.
-        let r = lr(testmetric(), "dst", "${1}x$name", "src", "source-value-(?P<name>.*)");
-        assert!(metrics(&r)[0].contains("dst=\"10x10\""), "{:?}", metrics(&r));
+        let r = lr(
+            testmetric(),
+            "dst",
+            "${1}x$name",
+            "src",
+            "source-value-(?P<name>.*)",
+        );
+        assert!(
+            metrics(&r)[0].contains("dst=\"10x10\""),
+            "{:?}",
+            metrics(&r)
+        );
         // Missing source label matches the empty string.
         let r = lr(testmetric(), "dst", "value-$1", "nonexistent-src", "(.*)");
         assert!(metrics(&r).iter().all(|m| m.contains("dst=\"value-\"")));
@@ -252,11 +296,20 @@ mod tests {
     #[test]
     fn label_replace_errors() {
         let r = lr(testmetric(), "dst", "x", "src", "(.*");
-        assert_eq!(r.err(), "invalid regular expression in label_replace(): (.*");
+        assert_eq!(
+            r.err(),
+            "invalid regular expression in label_replace(): (.*"
+        );
         let r = lr(testmetric(), "", "x", "src", "(.*)");
-        assert_eq!(r.err(), "invalid destination label name in label_replace(): ");
+        assert_eq!(
+            r.err(),
+            "invalid destination label name in label_replace(): "
+        );
         let r = lr(testmetric(), "src", "", "", "(.*)");
-        assert_eq!(r.err(), "vector cannot contain metrics with the same labelset");
+        assert_eq!(
+            r.err(),
+            "vector cannot contain metrics with the same labelset"
+        );
     }
 
     #[test]
@@ -273,17 +326,37 @@ mod tests {
 
     #[test]
     fn label_join_cases() {
-        let v = vec![
-            fsample(lbl(&[("__name__", "testmetric"), ("src", "a"), ("src1", "b"), ("src2", "c"), ("dst", "original")]), 0, 0.0),
-        ];
+        let v = vec![fsample(
+            lbl(&[
+                ("__name__", "testmetric"),
+                ("src", "a"),
+                ("src1", "b"),
+                ("src2", "c"),
+                ("dst", "original"),
+            ]),
+            0,
+            0.0,
+        )];
         let args = |v, dst: &str, srcs: &[&str]| {
-            let mut a = vec![Arg::Vector(v), Arg::String(dst.into()), Arg::String("-".into())];
+            let mut a = vec![
+                Arg::Vector(v),
+                Arg::String(dst.into()),
+                Arg::String("-".into()),
+            ];
             a.extend(srcs.iter().map(|s| Arg::String((*s).into())));
             a
         };
-        let r = run("label_join", args(v.clone(), "dst", &["src", "src1", "src2"]), 0);
+        let r = run(
+            "label_join",
+            args(v.clone(), "dst", &["src", "src1", "src2"]),
+            0,
+        );
         assert_eq!(r.vector()[0].metric.get("dst"), Some("a-b-c"));
-        let r = run("label_join", args(v.clone(), "dst", &["src", "missing", "src2"]), 0);
+        let r = run(
+            "label_join",
+            args(v.clone(), "dst", &["src", "missing", "src2"]),
+            0,
+        );
         assert_eq!(r.vector()[0].metric.get("dst"), Some("a--c"));
         // No sources: the label is removed.
         let r = run("label_join", args(v.clone(), "dst", &[]), 0);
@@ -298,6 +371,9 @@ mod tests {
             fsample(lbl(&[("idx", "1"), ("label", "a")]), 0, 2.0),
         ];
         let r = run("label_join", args(two, "idx", &["label", "label"]), 0);
-        assert_eq!(r.err(), "vector cannot contain metrics with the same labelset");
+        assert_eq!(
+            r.err(),
+            "vector cannot contain metrics with the same labelset"
+        );
     }
 }

@@ -104,13 +104,7 @@ mod tests {
     fn vec_of(vals: &[f64]) -> Vec<crate::value::Sample> {
         vals.iter()
             .enumerate()
-            .map(|(i, v)| {
-                fsample(
-                    lbl(&[("__name__", "m"), ("i", &i.to_string())]),
-                    0,
-                    *v,
-                )
-            })
+            .map(|(i, v)| fsample(lbl(&[("__name__", "m"), ("i", &i.to_string())]), 0, *v))
             .collect()
     }
 
@@ -160,7 +154,10 @@ mod tests {
         // functions.test: round(t, 5) etc.
         let r = run(
             "round",
-            vec![Arg::Vector(vec_of(&[12.5, -12.5, 1.0 / 3.0])), Arg::Scalar(0.1)],
+            vec![
+                Arg::Vector(vec_of(&[12.5, -12.5, 1.0 / 3.0])),
+                Arg::Scalar(0.1),
+            ],
             0,
         );
         let f = r.floats();
@@ -187,7 +184,11 @@ mod tests {
         let r = run("clamp", vec![v(), Arg::Scalar(5.0), Arg::Scalar(-5.0)], 0);
         assert!(r.vector().is_empty());
         // NaN bound: everything NaN.
-        let r = run("clamp", vec![v(), Arg::Scalar(f64::NAN), Arg::Scalar(5.0)], 0);
+        let r = run(
+            "clamp",
+            vec![v(), Arg::Scalar(f64::NAN), Arg::Scalar(5.0)],
+            0,
+        );
         assert!(r.floats().iter().all(|x| x.is_nan()));
         let r = run("clamp_max", vec![v(), Arg::Scalar(42.0)], 0);
         assert_eq!(&r.floats()[..3], &[-50.0, 0.0, 42.0]);

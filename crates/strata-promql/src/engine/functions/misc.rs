@@ -2,7 +2,7 @@
 //! evaluator must handle itself (`info`, `start`/`end`/`range`/`step`,
 //! `start_timestamp`).
 
-use strata_model::{Labels, LabelsBuilder, MatchType, METRIC_NAME};
+use strata_model::{Labels, LabelsBuilder, METRIC_NAME, MatchType};
 
 use super::{Args, Ctx, Output, as_float, float_sample};
 use crate::error::{QueryError, Result};
@@ -104,8 +104,8 @@ mod tests {
     use super::super::tests_util::*;
     use super::super::{Arg, RangeSeries};
     use super::*;
-    use crate::parser::ast::{MatrixSelector, VectorSelector};
     use crate::parser::ast::Duration;
+    use crate::parser::ast::{MatrixSelector, VectorSelector};
 
     fn selector(matchers: Vec<Matcher>) -> VectorSelector {
         VectorSelector {
@@ -131,7 +131,11 @@ mod tests {
             fsample(lbl(&[("a", "2")]), 0, 4.0),
         ];
         assert!(run("scalar", vec![Arg::Vector(two)], 0).scalar().is_nan());
-        assert!(run("scalar", vec![Arg::Vector(vec![])], 0).scalar().is_nan());
+        assert!(
+            run("scalar", vec![Arg::Vector(vec![])], 0)
+                .scalar()
+                .is_nan()
+        );
     }
 
     #[test]
@@ -168,7 +172,12 @@ mod tests {
         );
         assert!(r.vector().is_empty());
         // Non-selector argument: empty labels.
-        let r = run_with("absent", vec![Arg::Vector(vec![])], 0, &[Expr::String("x".into())]);
+        let r = run_with(
+            "absent",
+            vec![Arg::Vector(vec![])],
+            0,
+            &[Expr::String("x".into())],
+        );
         assert!(r.vector()[0].metric.is_empty());
     }
 
@@ -188,7 +197,12 @@ mod tests {
             range_end: 60_000,
             drop_name: false,
         };
-        let r = run_with("absent_over_time", vec![Arg::Matrix(vec![empty])], 60_000, &exprs);
+        let r = run_with(
+            "absent_over_time",
+            vec![Arg::Matrix(vec![empty])],
+            60_000,
+            &exprs,
+        );
         assert_eq!(r.one(), 1.0);
         assert_eq!(r.vector()[0].metric, lbl(&[("job", "a")]));
         let pts = [(1_000, 1.0)];
@@ -196,7 +210,12 @@ mod tests {
             floats: &pts,
             ..empty
         };
-        let r = run_with("absent_over_time", vec![Arg::Matrix(vec![full])], 60_000, &exprs);
+        let r = run_with(
+            "absent_over_time",
+            vec![Arg::Matrix(vec![full])],
+            60_000,
+            &exprs,
+        );
         assert!(r.vector().is_empty());
     }
 

@@ -23,10 +23,10 @@ mod labels;
 mod math;
 mod misc;
 mod over_time;
-mod trend;
 mod rate;
 mod sort;
 mod time;
+mod trend;
 
 #[cfg(test)]
 mod tests_util;

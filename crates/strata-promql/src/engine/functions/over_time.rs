@@ -14,28 +14,36 @@ use super::{
 use crate::error::Result;
 use crate::value::{Sample, SampleValue};
 
-
 pub(super) fn call(name: &str, a: &mut Args<'_>, ctx: &mut Ctx<'_>) -> Result<Option<Output>> {
     let q = match name {
         "quantile_over_time" => Some(a.scalar(0)?),
-        "avg_over_time" | "sum_over_time" | "count_over_time" | "min_over_time"
-        | "max_over_time" | "stddev_over_time" | "stdvar_over_time" | "mad_over_time"
-        | "last_over_time" | "first_over_time" | "present_over_time"
-        | "ts_of_first_over_time" | "ts_of_last_over_time" | "ts_of_min_over_time"
+        "avg_over_time"
+        | "sum_over_time"
+        | "count_over_time"
+        | "min_over_time"
+        | "max_over_time"
+        | "stddev_over_time"
+        | "stdvar_over_time"
+        | "mad_over_time"
+        | "last_over_time"
+        | "first_over_time"
+        | "present_over_time"
+        | "ts_of_first_over_time"
+        | "ts_of_last_over_time"
+        | "ts_of_min_over_time"
         | "ts_of_max_over_time" => None,
         _ => return super::trend::call(name, a, ctx),
     };
     let m = a.matrix(if q.is_some() { 1 } else { 0 })?;
-    if let Some(q) = q {
-        if q.is_nan() || !(0.0..=1.0).contains(&q) {
-            // Prometheus warns only when some series has float samples.
-            if m.iter().any(|s| !s.floats.is_empty()) {
-                ctx.warn(format!(
-                    "quantile value should be between 0 and 1, got {}",
-                    fmt_g(q)
-                ));
-            }
-        }
+    // Prometheus warns only when some series has float samples.
+    if let Some(q) = q
+        && !(0.0..=1.0).contains(&q)
+        && m.iter().any(|s| !s.floats.is_empty())
+    {
+        ctx.warn(format!(
+            "quantile value should be between 0 and 1, got {}",
+            fmt_g(q)
+        ));
     }
     let mut out = Vec::with_capacity(m.len());
     for s in &m {
@@ -131,7 +139,11 @@ fn one_series(
 /// the name is kept unless the input already dropped it.
 fn first_or_last(name: &str, s: &RangeSeries<'_>, ctx: &Ctx<'_>) -> Sample {
     let last = name == "last_over_time";
-    let f = if last { s.floats.last() } else { s.floats.first() };
+    let f = if last {
+        s.floats.last()
+    } else {
+        s.floats.first()
+    };
     let h = if last {
         s.histograms.last()
     } else {

@@ -1,3 +1,5 @@
+#![allow(clippy::excessive_precision)]
+
 use super::super::tests_util::*;
 use super::super::{Arg, RangeSeries};
 use crate::value::{FloatHistogram, SampleValue};
@@ -7,7 +9,10 @@ fn vals(v: &[f64]) -> Vec<Option<f64>> {
 }
 
 fn one(name: &str, s: &TestSeries, t: i64, range: i64) -> Option<f64> {
-    run(name, vec![Arg::Matrix(vec![s.window(t, range, 0)])], t).floats().first().copied()
+    run(name, vec![Arg::Matrix(vec![s.window(t, range, 0)])], t)
+        .floats()
+        .first()
+        .copied()
 }
 
 fn load10s(v: &[f64]) -> TestSeries {
@@ -28,8 +33,18 @@ fn avg_over_time_from_functions_test() {
         (&[1., 2., 3., -inf, -inf], -inf),
         (&[-inf, 0., -inf], -inf),
         (&[1., 2., -inf, -inf, inf], f64::NAN),
-        (&[9.988465674311579e307, 9.988465674311579e307], 9.988465674311579e307),
-        (&[-9.988465674311579e307, -9.988465674311579e307, -9.988465674311579e307], -9.988465674311579e307),
+        (
+            &[9.988465674311579e307, 9.988465674311579e307],
+            9.988465674311579e307,
+        ),
+        (
+            &[
+                -9.988465674311579e307,
+                -9.988465674311579e307,
+                -9.988465674311579e307,
+            ],
+            -9.988465674311579e307,
+        ),
         (&[-9.988465674311579e307, 9.988465674311579e307], 0.0),
         (&[1., 2., 3., f64::NAN, f64::NAN], f64::NAN),
     ];
@@ -66,17 +81,65 @@ fn variance_mad_and_ts_functions() {
     assert_close(one("stddev_over_time", &s, MIN, 2 * MIN).unwrap(), 3.249615);
     let k = load10s(&[1.5990505637277868; 3]);
     assert_eq!(one("stdvar_over_time", &k, 55_000, MIN), Some(0.0));
-    assert_eq!(one("mad_over_time", &load10s(&[4., 6., 2., 1., 999., 1., 2.]), 70_000, 70_000), Some(1.0));
-    assert_eq!(one("mad_over_time", &load10s(&[1., 2., 3., 4., 5.]), 40_000, 50_000), Some(1.0));
-    assert_eq!(one("mad_over_time", &load10s(&[7.; 5]), 40_000, 50_000), Some(0.0));
+    assert_eq!(
+        one(
+            "mad_over_time",
+            &load10s(&[4., 6., 2., 1., 999., 1., 2.]),
+            70_000,
+            70_000
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        one(
+            "mad_over_time",
+            &load10s(&[1., 2., 3., 4., 5.]),
+            40_000,
+            50_000
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        one("mad_over_time", &load10s(&[7.; 5]), 40_000, 50_000),
+        Some(0.0)
+    );
     assert_eq!(one("mad_over_time", &load10s(&[5.]), 0, 10_000), Some(0.0));
-    assert!(one("mad_over_time", &load10s(&[1., 2., f64::NAN, 4.]), 30_000, 40_000).unwrap().is_nan());
-    let odd = TestSeries::load(lbl(&[]), 10_053, &vals(&[1., 2., 3., 0., 5., 6., 2., 1., 4.]));
-    assert_close(one("ts_of_min_over_time", &odd, 90_000, 90_000).unwrap(), 30.159);
-    assert_close(one("ts_of_max_over_time", &odd, 90_000, 90_000).unwrap(), 50.265);
-    let m = TestSeries::load(lbl(&[]), 10_053, &[None, None, Some(1.), Some(2.), Some(3.)]);
-    assert_close(one("ts_of_last_over_time", &m, 95_000, 90_000).unwrap(), 40.212);
-    assert_close(one("ts_of_first_over_time", &m, 95_000, 90_000).unwrap(), 20.106);
+    assert!(
+        one(
+            "mad_over_time",
+            &load10s(&[1., 2., f64::NAN, 4.]),
+            30_000,
+            40_000
+        )
+        .unwrap()
+        .is_nan()
+    );
+    let odd = TestSeries::load(
+        lbl(&[]),
+        10_053,
+        &vals(&[1., 2., 3., 0., 5., 6., 2., 1., 4.]),
+    );
+    assert_close(
+        one("ts_of_min_over_time", &odd, 90_000, 90_000).unwrap(),
+        30.159,
+    );
+    assert_close(
+        one("ts_of_max_over_time", &odd, 90_000, 90_000).unwrap(),
+        50.265,
+    );
+    let m = TestSeries::load(
+        lbl(&[]),
+        10_053,
+        &[None, None, Some(1.), Some(2.), Some(3.)],
+    );
+    assert_close(
+        one("ts_of_last_over_time", &m, 95_000, 90_000).unwrap(),
+        40.212,
+    );
+    assert_close(
+        one("ts_of_first_over_time", &m, 95_000, 90_000).unwrap(),
+        20.106,
+    );
     assert_eq!(one("ts_of_first_over_time", &m, 15_000, 90_000), None);
 }
 
@@ -85,19 +148,49 @@ fn quantile_over_time_cases() {
     let two = load10s(&[0., 1.]);
     let three = load10s(&[0., 1., 2.]);
     let uneven = load10s(&[0., 1., 4.]);
-    for (q, want) in [(0.0, [0., 0., 0.]), (0.5, [0.5, 1., 1.]), (0.75, [0.75, 1.5, 2.5]), (0.8, [0.8, 1.6, 2.8]), (1.0, [1., 2., 4.])] {
+    for (q, want) in [
+        (0.0, [0., 0., 0.]),
+        (0.5, [0.5, 1., 1.]),
+        (0.75, [0.75, 1.5, 2.5]),
+        (0.8, [0.8, 1.6, 2.8]),
+        (1.0, [1., 2., 4.]),
+    ] {
         for (s, w) in [&two, &three, &uneven].iter().zip(want) {
-            let r = run("quantile_over_time", vec![Arg::Scalar(q), Arg::Matrix(vec![s.window(MIN, 2 * MIN, 0)])], MIN);
+            let r = run(
+                "quantile_over_time",
+                vec![Arg::Scalar(q), Arg::Matrix(vec![s.window(MIN, 2 * MIN, 0)])],
+                MIN,
+            );
             assert_close(r.one(), w);
             assert!(r.annos.warnings.is_empty());
         }
     }
-    let r = run("quantile_over_time", vec![Arg::Scalar(-1.0), Arg::Matrix(vec![two.window(MIN, 2 * MIN, 0)])], MIN);
+    let r = run(
+        "quantile_over_time",
+        vec![
+            Arg::Scalar(-1.0),
+            Arg::Matrix(vec![two.window(MIN, 2 * MIN, 0)]),
+        ],
+        MIN,
+    );
     assert_eq!(r.one(), f64::NEG_INFINITY);
-    assert_eq!(r.annos.warnings, vec!["PromQL warning: quantile value should be between 0 and 1, got -1".to_string()]);
-    let r = run("quantile_over_time", vec![Arg::Scalar(f64::NAN), Arg::Matrix(vec![two.window(MIN, 2 * MIN, 0)])], MIN);
+    assert_eq!(
+        r.annos.warnings,
+        vec!["PromQL warning: quantile value should be between 0 and 1, got -1".to_string()]
+    );
+    let r = run(
+        "quantile_over_time",
+        vec![
+            Arg::Scalar(f64::NAN),
+            Arg::Matrix(vec![two.window(MIN, 2 * MIN, 0)]),
+        ],
+        MIN,
+    );
     assert!(r.one().is_nan());
-    assert_eq!(r.annos.warnings, vec!["PromQL warning: quantile value should be between 0 and 1, got NaN".to_string()]);
+    assert_eq!(
+        r.annos.warnings,
+        vec!["PromQL warning: quantile value should be between 0 and 1, got NaN".to_string()]
+    );
 }
 
 #[test]
@@ -120,10 +213,21 @@ fn min_max_nan_rules() {
 #[test]
 fn histograms_and_names() {
     let m = lbl(&[("__name__", "data_histogram"), ("type", "mix")]);
-    let h = FloatHistogram { count: 3.0, sum: 2.0, ..Default::default() };
+    let h = FloatHistogram {
+        count: 3.0,
+        sum: 2.0,
+        ..Default::default()
+    };
     let fl = [(0, 0.0), (10_000, 1.0)];
     let hs = [(20_000, h.clone()), (30_000, h.clone())];
-    let w = RangeSeries { metric: &m, floats: &fl, histograms: &hs, range_start: -60_000, range_end: 60_000, drop_name: false };
+    let w = RangeSeries {
+        metric: &m,
+        floats: &fl,
+        histograms: &hs,
+        range_start: -60_000,
+        range_end: 60_000,
+        drop_name: false,
+    };
     let r = run("min_over_time", vec![Arg::Matrix(vec![w])], MIN);
     assert_eq!(r.one(), 0.0);
     assert_eq!(r.annos.infos.len(), 1);
@@ -139,12 +243,29 @@ fn histograms_and_names() {
     assert!(r.vector().is_empty());
     assert_eq!(r.annos.warnings, vec!["PromQL warning: encountered a mix of histograms and floats for metric name \"data_histogram\"".to_string()]);
     let only = RangeSeries { floats: &[], ..w };
-    assert!(run("stddev_over_time", vec![Arg::Matrix(vec![only])], MIN).vector().is_empty());
-    assert!(run("sum_over_time", vec![Arg::Matrix(vec![only])], MIN).out.is_err());
-    assert_eq!(run("present_over_time", vec![Arg::Matrix(vec![only])], MIN).one(), 1.0);
-    assert_eq!(run("ts_of_last_over_time", vec![Arg::Matrix(vec![only])], MIN).one(), 30.0);
+    assert!(
+        run("stddev_over_time", vec![Arg::Matrix(vec![only])], MIN)
+            .vector()
+            .is_empty()
+    );
+    assert!(
+        run("sum_over_time", vec![Arg::Matrix(vec![only])], MIN)
+            .out
+            .is_err()
+    );
+    assert_eq!(
+        run("present_over_time", vec![Arg::Matrix(vec![only])], MIN).one(),
+        1.0
+    );
+    assert_eq!(
+        run("ts_of_last_over_time", vec![Arg::Matrix(vec![only])], MIN).one(),
+        30.0
+    );
     // An input whose name is already dropped stays dropped through last_over_time.
-    let dropped = RangeSeries { drop_name: true, ..w };
+    let dropped = RangeSeries {
+        drop_name: true,
+        ..w
+    };
     assert!(run("last_over_time", vec![Arg::Matrix(vec![dropped])], MIN).vector()[0].drop_name);
 }
 

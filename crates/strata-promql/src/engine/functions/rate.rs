@@ -5,7 +5,6 @@
 use super::{Args, Ctx, Output, RangeSeries, float_sample, metric_name, unsupported_histograms};
 use crate::error::Result;
 
-
 pub(super) fn call(name: &str, a: &mut Args<'_>, ctx: &mut Ctx<'_>) -> Result<Option<Output>> {
     let (is_counter, is_rate, instant) = match name {
         "rate" => (true, true, false),
@@ -76,7 +75,11 @@ fn range_seconds(s: &RangeSeries<'_>) -> f64 {
 }
 
 /// The classic `rate`/`increase`/`delta` over float samples.
-pub(crate) fn extrapolated_rate(s: &RangeSeries<'_>, is_counter: bool, is_rate: bool) -> Option<f64> {
+pub(crate) fn extrapolated_rate(
+    s: &RangeSeries<'_>,
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<f64> {
     let f = s.floats;
     let (&(first_t, first_v), &(last_t, last_v)) = (f.first()?, f.last()?);
     let n_minus_one = f.len() - 1;
@@ -249,7 +252,6 @@ fn instant_value(
     }
     Ok(Some(v))
 }
-
 
 #[cfg(test)]
 #[path = "rate_tests.rs"]

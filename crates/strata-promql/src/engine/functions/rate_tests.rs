@@ -48,17 +48,31 @@ fn increase_counter_reset() {
 fn rate_resets_and_windows() {
     let mut v: Vec<Option<f64>> = (0..=4).map(|i| Some(27.0 * i as f64)).collect();
     v.extend((0..=5).map(|i| Some(27.0 * i as f64)));
-    let middle = TestSeries::load(lbl(&[("__name__", "testcounter_reset_middle_total")]), 5 * MIN, &v);
+    let middle = TestSeries::load(
+        lbl(&[("__name__", "testcounter_reset_middle_total")]),
+        5 * MIN,
+        &v,
+    );
     assert_close(one("rate", &middle, 50 * MIN, 50 * MIN).unwrap(), 0.08);
     let mut v: Vec<Option<f64>> = (0..=9).map(|i| Some(10.0 * i as f64)).collect();
     v.extend([Some(0.0), Some(10.0)]);
-    let end = TestSeries::load(lbl(&[("__name__", "testcounter_reset_end_total")]), 5 * MIN, &v);
+    let end = TestSeries::load(
+        lbl(&[("__name__", "testcounter_reset_end_total")]),
+        5 * MIN,
+        &v,
+    );
     assert_eq!(one("rate", &end, 50 * MIN, 5 * MIN), None);
     assert_close(one("rate", &end, 50 * MIN, 6 * MIN).unwrap(), 0.0);
     let w = TestSeries::series(lbl(&[("__name__", "x_total")]), 5 * MIN, 0.0, 80.0, 10);
-    assert_close(one("rate", &w, 50 * MIN, 50 * MIN).unwrap(), 0.266_666_666_666_666_66);
+    assert_close(
+        one("rate", &w, 50 * MIN, 50 * MIN).unwrap(),
+        0.266_666_666_666_666_66,
+    );
     let a = TestSeries::series(lbl(&[("x", "a")]), 5 * MIN, 0.0, 10.0, 10);
-    assert_close(one_off("rate", &a, 50 * MIN, 10 * MIN, 5 * MIN).unwrap(), 0.033_333_333_333_333_33);
+    assert_close(
+        one_off("rate", &a, 50 * MIN, 10 * MIN, 5 * MIN).unwrap(),
+        0.033_333_333_333_333_33,
+    );
 }
 
 #[test]
@@ -77,24 +91,56 @@ fn irate_and_idelta() {
     let mut v: Vec<Option<f64>> = (0..=5).map(|i| Some(10.0 * i as f64)).collect();
     v.extend((0..=5).map(|i| Some(10.0 * i as f64)));
     let bar = TestSeries::load(path("/bar"), 5 * MIN, &v);
-    assert_close(one("irate", &foo, 50 * MIN, 50 * MIN).unwrap(), 0.033_333_333_333_333_33);
-    assert_close(one("irate", &bar, 50 * MIN, 50 * MIN).unwrap(), 0.033_333_333_333_333_33);
+    assert_close(
+        one("irate", &foo, 50 * MIN, 50 * MIN).unwrap(),
+        0.033_333_333_333_333_33,
+    );
+    assert_close(
+        one("irate", &bar, 50 * MIN, 50 * MIN).unwrap(),
+        0.033_333_333_333_333_33,
+    );
     assert_close(one("irate", &bar, 30 * MIN, 50 * MIN).unwrap(), 0.0);
-    let nan = TestSeries::load(lbl(&[]), 5 * MIN, &[Some(1.0), Some(f64::NAN), Some(f64::NAN), Some(5.0), Some(11.0)]);
-    let r: Vec<Option<f64>> = (0..=4).map(|i| one("irate", &nan, i * 5 * MIN, 15 * MIN + 1000)).collect();
+    let nan = TestSeries::load(
+        lbl(&[]),
+        5 * MIN,
+        &[
+            Some(1.0),
+            Some(f64::NAN),
+            Some(f64::NAN),
+            Some(5.0),
+            Some(11.0),
+        ],
+    );
+    let r: Vec<Option<f64>> = (0..=4)
+        .map(|i| one("irate", &nan, i * 5 * MIN, 15 * MIN + 1000))
+        .collect();
     assert_eq!(r[0], None);
     assert!(r[1].unwrap().is_nan() && r[2].unwrap().is_nan() && r[3].unwrap().is_nan());
     assert_close(r[4].unwrap(), 0.02);
-    let r: Vec<Option<f64>> = (0..=4).map(|i| one("idelta", &nan, i * 5 * MIN, 15 * MIN + 1000)).collect();
+    let r: Vec<Option<f64>> = (0..=4)
+        .map(|i| one("idelta", &nan, i * 5 * MIN, 15 * MIN + 1000))
+        .collect();
     assert_close(r[4].unwrap(), 6.0);
-    let d = TestSeries::load(path("/bar"), 5 * MIN, &[Some(0.0), Some(50.0), Some(100.0), Some(50.0)]);
+    let d = TestSeries::load(
+        path("/bar"),
+        5 * MIN,
+        &[Some(0.0), Some(50.0), Some(100.0), Some(50.0)],
+    );
     assert_close(one("idelta", &d, 20 * MIN, 20 * MIN).unwrap(), -50.0);
 }
 
 #[test]
 fn delta_is_not_counter_aware() {
-    let foo = TestSeries::load(path("/foo"), 5 * MIN, &[0.0, 50.0, 100.0, 150.0, 200.0].map(Some));
-    let bar = TestSeries::load(path("/bar"), 5 * MIN, &[200.0, 150.0, 100.0, 50.0, 0.0].map(Some));
+    let foo = TestSeries::load(
+        path("/foo"),
+        5 * MIN,
+        &[0.0, 50.0, 100.0, 150.0, 200.0].map(Some),
+    );
+    let bar = TestSeries::load(
+        path("/bar"),
+        5 * MIN,
+        &[200.0, 150.0, 100.0, 50.0, 0.0].map(Some),
+    );
     assert_close(one("delta", &foo, 20 * MIN, 20 * MIN).unwrap(), 200.0);
     assert_close(one("delta", &bar, 20 * MIN, 20 * MIN).unwrap(), -200.0);
 }
@@ -102,15 +148,27 @@ fn delta_is_not_counter_aware() {
 #[test]
 fn possible_non_counter_info_and_name_dropping() {
     let s = TestSeries::series(lbl(&[("__name__", "some_gauge")]), MIN, 0.0, 1.0, 10);
-    let r = run("rate", vec![Arg::Matrix(vec![s.window(5 * MIN, 5 * MIN, 0)])], 5 * MIN);
+    let r = run(
+        "rate",
+        vec![Arg::Matrix(vec![s.window(5 * MIN, 5 * MIN, 0)])],
+        5 * MIN,
+    );
     assert_eq!(r.annos.infos, vec![
         "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"some_gauge\"".to_string()
     ]);
     assert!(r.vector()[0].drop_name);
-    let r = run("delta", vec![Arg::Matrix(vec![s.window(5 * MIN, 5 * MIN, 0)])], 5 * MIN);
+    let r = run(
+        "delta",
+        vec![Arg::Matrix(vec![s.window(5 * MIN, 5 * MIN, 0)])],
+        5 * MIN,
+    );
     assert!(r.annos.infos.is_empty());
     let c = TestSeries::series(lbl(&[("__name__", "x_count")]), MIN, 0.0, 1.0, 10);
-    let r = run("increase", vec![Arg::Matrix(vec![c.window(5 * MIN, 5 * MIN, 0)])], 5 * MIN);
+    let r = run(
+        "increase",
+        vec![Arg::Matrix(vec![c.window(5 * MIN, 5 * MIN, 0)])],
+        5 * MIN,
+    );
     assert!(r.annos.infos.is_empty());
 }
 
@@ -131,7 +189,10 @@ fn extended_expr(anchored: bool, smoothed: bool) -> Vec<Expr> {
 fn ext(name: &str, s: &TestSeries, t: i64, range: i64, smoothed: bool) -> Option<f64> {
     let exprs = extended_expr(!smoothed, smoothed);
     let w = s.extended_window(t, range, 5 * MIN, smoothed);
-    run_with(name, vec![Arg::Matrix(vec![w])], t, &exprs).floats().first().copied()
+    run_with(name, vec![Arg::Matrix(vec![w])], t, &exprs)
+        .floats()
+        .first()
+        .copied()
 }
 
 #[test]
@@ -145,16 +206,26 @@ fn anchored_and_smoothed() {
     assert_close(ext("increase", &s, 30_000, 15_000, true).unwrap(), 1.5);
     assert_close(ext("rate", &s, 30_000, 15_000, true).unwrap(), 0.1);
     // Counter reset across the window edge.
-    let r = TestSeries::load(lbl(&[("__name__", "metric")]), 10_000, &[Some(5.0), Some(6.0), Some(1.0), Some(2.0)]);
+    let r = TestSeries::load(
+        lbl(&[("__name__", "metric")]),
+        10_000,
+        &[Some(5.0), Some(6.0), Some(1.0), Some(2.0)],
+    );
     assert_close(ext("increase", &r, 30_000, 20_000, false).unwrap(), 2.0);
     assert_close(ext("delta", &r, 30_000, 20_000, false).unwrap(), -4.0);
     // Unsupported function with anchored.
     let exprs = extended_expr(true, false);
     let e = run_with("deriv", vec![Arg::Matrix(vec![])], 0, &exprs).err();
-    assert_eq!(e, "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with deriv");
+    assert_eq!(
+        e,
+        "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with deriv"
+    );
     let exprs = extended_expr(false, true);
     let e = run_with("resets", vec![Arg::Matrix(vec![])], 0, &exprs).err();
-    assert_eq!(e, "smoothed modifier can only be used with: delta, increase, rate - not with resets");
+    assert_eq!(
+        e,
+        "smoothed modifier can only be used with: delta, increase, rate - not with resets"
+    );
 }
 
 proptest! {
@@ -209,12 +280,34 @@ proptest! {
 /// extended_vectors.test, "PROM-52: Complete dataset": load 15s, metric 1+1x4 9+1x4.
 #[test]
 fn prom52_complete_dataset() {
-    let vals: Vec<Option<f64>> = [1.0, 2.0, 3.0, 4.0, 5.0, 9.0, 10.0, 11.0, 12.0, 13.0].map(Some).to_vec();
+    let vals: Vec<Option<f64>> = [1.0, 2.0, 3.0, 4.0, 5.0, 9.0, 10.0, 11.0, 12.0, 13.0]
+        .map(Some)
+        .to_vec();
     let s = TestSeries::load(lbl(&[("__name__", "metric")]), 15_000, &vals);
     let times = [5, 20, 35, 50, 65, 80, 95, 110, 125];
-    let classic = [None, Some(1.833333333), Some(2.833333333), Some(4.0), Some(4.0), Some(8.0), Some(8.0), Some(8.0), Some(4.0)];
+    let classic = [
+        None,
+        Some(1.833333333),
+        Some(2.833333333),
+        Some(4.0),
+        Some(4.0),
+        Some(8.0),
+        Some(8.0),
+        Some(8.0),
+        Some(4.0),
+    ];
     let anchored = [0.0, 1.0, 2.0, 3.0, 4.0, 7.0, 7.0, 7.0, 7.0];
-    let smoothed = [0.333333333, 1.333333333, 2.333333333, 3.333333333, 5.0, 7.0, 7.0, 7.0, 6.0];
+    let smoothed = [
+        0.333333333,
+        1.333333333,
+        2.333333333,
+        3.333333333,
+        5.0,
+        7.0,
+        7.0,
+        7.0,
+        6.0,
+    ];
     for (i, secs) in times.iter().enumerate() {
         let t = secs * 1000;
         let got = one("increase", &s, t, MIN);

@@ -143,7 +143,16 @@ mod tests {
             ("app-server", "1", "canary", 800.0),
         ];
         for (job, inst, group, val) in rows.iter().rev() {
-            v.push(fsample(lbl(&[("__name__", "http_requests"), ("job", job), ("instance", inst), ("group", group)]), 0, *val));
+            v.push(fsample(
+                lbl(&[
+                    ("__name__", "http_requests"),
+                    ("job", job),
+                    ("instance", inst),
+                    ("group", group),
+                ]),
+                0,
+                *val,
+            ));
         }
         v
     }
@@ -152,7 +161,11 @@ mod tests {
     fn sort_and_sort_desc() {
         let mut input = http();
         input.push(Sample {
-            metric: lbl(&[("__name__", "http_requests"), ("instance", "2"), ("job", "app-server")]),
+            metric: lbl(&[
+                ("__name__", "http_requests"),
+                ("instance", "2"),
+                ("job", "app-server"),
+            ]),
             t: 0,
             value: SampleValue::Histogram(Box::default()),
             drop_name: false,
@@ -170,27 +183,67 @@ mod tests {
     fn by_label(desc: bool, v: Vec<Sample>, names: &[&str]) -> Vec<String> {
         let mut args = vec![Arg::Vector(v)];
         args.extend(names.iter().map(|n| Arg::String((*n).into())));
-        let f = if desc { "sort_by_label_desc" } else { "sort_by_label" };
+        let f = if desc {
+            "sort_by_label_desc"
+        } else {
+            "sort_by_label"
+        };
         run(f, args, 0)
             .vector()
             .iter()
-            .map(|s| names.iter().map(|n| s.metric.get(n).unwrap_or("")).collect::<Vec<_>>().join("/"))
+            .map(|s| {
+                names
+                    .iter()
+                    .map(|n| s.metric.get(n).unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
             .collect()
     }
 
     #[test]
     fn sort_by_label_cases() {
         let mut v = http();
-        v.push(fsample(lbl(&[("__name__", "http_requests"), ("job", "api-server"), ("instance", "2"), ("group", "production")]), 0, 100.0));
+        v.push(fsample(
+            lbl(&[
+                ("__name__", "http_requests"),
+                ("job", "api-server"),
+                ("instance", "2"),
+                ("group", "production"),
+            ]),
+            0,
+            100.0,
+        ));
         let got = by_label(false, v.clone(), &["job", "instance", "group"]);
-        assert_eq!(got, vec![
-            "api-server/0/canary", "api-server/0/production", "api-server/1/canary", "api-server/1/production",
-            "api-server/2/canary", "api-server/2/production", "app-server/0/canary", "app-server/0/production",
-            "app-server/1/canary", "app-server/1/production",
-        ]);
+        assert_eq!(
+            got,
+            vec![
+                "api-server/0/canary",
+                "api-server/0/production",
+                "api-server/1/canary",
+                "api-server/1/production",
+                "api-server/2/canary",
+                "api-server/2/production",
+                "app-server/0/canary",
+                "app-server/0/production",
+                "app-server/1/canary",
+                "app-server/1/production",
+            ]
+        );
         // Ties on the label fall back to the full label set.
-        let got = run("sort_by_label", vec![Arg::Vector(v.clone()), Arg::String("instance".into())], 0);
-        let first: Vec<String> = got.vector().iter().take(2).map(|s| s.metric.get("job").unwrap_or("").to_string() + s.metric.get("group").unwrap_or("")).collect();
+        let got = run(
+            "sort_by_label",
+            vec![Arg::Vector(v.clone()), Arg::String("instance".into())],
+            0,
+        );
+        let first: Vec<String> = got
+            .vector()
+            .iter()
+            .take(2)
+            .map(|s| {
+                s.metric.get("job").unwrap_or("").to_string() + s.metric.get("group").unwrap_or("")
+            })
+            .collect();
         assert_eq!(first, vec!["api-servercanary", "app-servercanary"]);
         let got = by_label(true, v, &["instance", "group", "job"]);
         assert_eq!(got[0], "2/production/api-server");
@@ -200,14 +253,32 @@ mod tests {
     #[test]
     fn natural_order() {
         let cpus = ["100", "0", "21", "1", "2", "3", "10", "11", "12", "20"];
-        let v: Vec<Sample> = cpus.iter().map(|c| fsample(lbl(&[("cpu", c)]), 0, 1.0)).collect();
-        assert_eq!(by_label(false, v, &["cpu"]), vec!["0", "1", "2", "3", "10", "11", "12", "20", "21", "100"]);
+        let v: Vec<Sample> = cpus
+            .iter()
+            .map(|c| fsample(lbl(&[("cpu", c)]), 0, 1.0))
+            .collect();
+        assert_eq!(
+            by_label(false, v, &["cpu"]),
+            vec!["0", "1", "2", "3", "10", "11", "12", "20", "21", "100"]
+        );
         let rel = ["1.111.3", "1.2.3", "1.11.3"];
-        let v: Vec<Sample> = rel.iter().map(|c| fsample(lbl(&[("release", c)]), 0, 1.0)).collect();
-        assert_eq!(by_label(false, v, &["release"]), vec!["1.2.3", "1.11.3", "1.111.3"]);
+        let v: Vec<Sample> = rel
+            .iter()
+            .map(|c| fsample(lbl(&[("release", c)]), 0, 1.0))
+            .collect();
+        assert_eq!(
+            by_label(false, v, &["release"]),
+            vec!["1.2.3", "1.11.3", "1.111.3"]
+        );
         let inst = ["4m1000", "4m600", "4m5"];
-        let v: Vec<Sample> = inst.iter().map(|c| fsample(lbl(&[("instance", c)]), 0, 1.0)).collect();
-        assert_eq!(by_label(false, v, &["instance"]), vec!["4m5", "4m600", "4m1000"]);
+        let v: Vec<Sample> = inst
+            .iter()
+            .map(|c| fsample(lbl(&[("instance", c)]), 0, 1.0))
+            .collect();
+        assert_eq!(
+            by_label(false, v, &["instance"]),
+            vec!["4m5", "4m600", "4m1000"]
+        );
         assert!(natural_less("a", "ab"));
         assert!(!natural_less("ab", "ab"));
         assert!(natural_less("a01", "a2"));

@@ -65,7 +65,9 @@ fn civil(secs: i64) -> Civil {
 /// Go's `int64(f)` on amd64: truncation, with NaN and out-of-range values becoming
 /// the minimum int64.
 fn go_f64_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
+    // 2^63: i64::MAX rounds up to it.
+    let lim = i64::MAX as f64;
+    if f.is_nan() || !(-lim..lim).contains(&f) {
         i64::MIN
     } else {
         f as i64
@@ -132,7 +134,11 @@ mod tests {
     fn f(name: &str, secs: f64) -> f64 {
         run(
             name,
-            vec![Arg::Vector(vec![fsample(lbl(&[("__name__", "x")]), 0, secs)])],
+            vec![Arg::Vector(vec![fsample(
+                lbl(&[("__name__", "x")]),
+                0,
+                secs,
+            )])],
             0,
         )
         .one()
@@ -188,7 +194,11 @@ mod tests {
     fn timestamp_uses_sample_time() {
         let r = run(
             "timestamp",
-            vec![Arg::Vector(vec![fsample(lbl(&[("__name__", "x")]), 5_500, 1.0)])],
+            vec![Arg::Vector(vec![fsample(
+                lbl(&[("__name__", "x")]),
+                5_500,
+                1.0,
+            )])],
             10_000,
         );
         assert_eq!(r.one(), 5.5);
