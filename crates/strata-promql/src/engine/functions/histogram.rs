@@ -1,18 +1,19 @@
 //! `histogram_quantile`, `histogram_quantiles` and `histogram_fraction` over classic
-//! (`le`-bucketed) histograms, plus `histogram_count`/`histogram_sum`/`histogram_avg`
-//! for native histograms.
+//! (`le`-bucketed) and native histograms, plus `histogram_count`, `histogram_sum`,
+//! `histogram_avg`, `histogram_stddev`, `histogram_stdvar` for native histograms.
 //!
-//! Quantiles, fractions and standard deviations of native histograms are not
-//! implemented yet and return an execution error when such a sample must be computed.
+//! Native histograms (exponential and custom-bucket schemas) are handled by
+//! [`super::native`]; `histogram_stddev`/`histogram_stdvar` use bucket midpoints.
 
 use std::collections::HashSet;
 
 use strata_model::Labels;
 use strata_model::gofmt::go_format_g;
 
-use super::{Args, Ctx, Output, cmp_f64, float_sample, metric_name, unsupported_histograms};
+use super::native::{self, NativeResult};
+use super::{Args, Ctx, Output, cmp_f64, float_sample, kahan_inc, metric_name};
 use crate::error::{QueryError, Result};
-use crate::value::{Sample, SampleValue};
+use crate::value::{FloatHistogram, Sample, SampleValue};
 
 /// Relative difference below which neighbouring bucket counts are treated as equal.
 const SMALL_DELTA_TOLERANCE: f64 = 1e-12;
@@ -37,22 +38,31 @@ pub(super) fn call(name: &str, a: &mut Args<'_>, ctx: &mut Ctx<'_>) -> Result<Op
         }
         "histogram_stddev" | "histogram_stdvar" => {
             let v = a.vector(0)?;
-            if v.iter()
-                .any(|s| matches!(s.value, SampleValue::Histogram(_)))
-            {
-                return Err(unsupported_histograms(name));
-            }
-            Vec::new()
+            v.into_iter()
+                .filter_map(|s| match &s.value {
+                    SampleValue::Histogram(h) => {
+                        let var = native_variance(h);
+                        let x = if name == "histogram_stddev" {
+                            var.sqrt()
+                        } else {
+                            var
+                        };
+                        Some(float_sample(s.metric, s.t, x, true))
+                    }
+                    SampleValue::Float(_) => None,
+                })
+                .collect()
         }
         "histogram_quantile" => {
             let q = a.scalar(0)?;
             let v = a.vector(1)?;
             validate_quantile(q, ctx);
-            let groups = group_buckets(v, ctx, name)?;
-            groups
-                .into_iter()
-                .map(|g| quantile_sample(q, g.metric, g.buckets, ctx))
-                .collect()
+            let (groups, natives) = group_buckets(v, ctx);
+            let mut out: Vec<Sample> = natives.iter().map(|n| native_quantile(q, n, ctx)).collect();
+            for g in groups {
+                out.push(quantile_sample(q, g.metric, g.buckets, ctx));
+            }
+            out
         }
         "histogram_quantiles" => {
             let v = a.vector(0)?;
@@ -64,9 +74,18 @@ pub(super) fn call(name: &str, a: &mut Args<'_>, ctx: &mut Ctx<'_>) -> Result<Op
             for &q in &qs {
                 validate_quantile(q, ctx);
             }
-            let groups = group_buckets(v, ctx, name)?;
+            let (groups, natives) = group_buckets(v, ctx);
             let mut out = Vec::new();
             for &q in &qs {
+                for n in &natives {
+                    let mut s = native_quantile(q, n, ctx);
+                    let mut b = s.metric.to_builder();
+                    b.set(&label, &format_openmetrics_float(q));
+                    s.metric = b
+                        .build()
+                        .map_err(|e| QueryError::Execution(e.to_string()))?;
+                    out.push(s);
+                }
                 for g in &groups {
                     let mut s = quantile_sample(q, g.metric.clone(), g.buckets.clone(), ctx);
                     let mut b = s.metric.to_builder();
@@ -84,18 +103,18 @@ pub(super) fn call(name: &str, a: &mut Args<'_>, ctx: &mut Ctx<'_>) -> Result<Op
             let lower = a.scalar(0)?;
             let upper = a.scalar(1)?;
             let v = a.vector(2)?;
-            let groups = group_buckets(v, ctx, name)?;
-            groups
-                .into_iter()
-                .map(|g| {
-                    float_sample(
-                        g.metric,
-                        ctx.t,
-                        bucket_fraction(lower, upper, g.buckets),
-                        true,
-                    )
-                })
-                .collect()
+            let (groups, natives) = group_buckets(v, ctx);
+            let mut out = Vec::with_capacity(groups.len() + natives.len());
+            for n in natives {
+                let r = native::histogram_fraction(lower, upper, &n.h);
+                native_infos(&r, name, &n.metric, ctx);
+                out.push(float_sample(n.metric, ctx.t, r.value, true));
+            }
+            for g in groups {
+                let f = bucket_fraction(lower, upper, g.buckets);
+                out.push(float_sample(g.metric, ctx.t, f, true));
+            }
+            out
         }
         _ => return Ok(None),
     };
@@ -121,14 +140,17 @@ struct Group {
 /// Groups float samples into classic histograms by their labels without `le`. Native
 /// histogram samples that collide with a classic one are dropped with a warning; any
 /// other native sample cannot be computed yet.
-fn group_buckets(v: Vec<Sample>, ctx: &mut Ctx<'_>, func: &str) -> Result<Vec<Group>> {
+fn group_buckets(v: Vec<Sample>, ctx: &mut Ctx<'_>) -> (Vec<Group>, Vec<Native>) {
     let mut groups: Vec<Group> = Vec::new();
     let mut natives = Vec::new();
     for s in v {
         let x = match s.value {
             SampleValue::Float(x) => x,
-            SampleValue::Histogram(_) => {
-                natives.push(s.metric);
+            SampleValue::Histogram(h) => {
+                natives.push(Native {
+                    metric: s.metric,
+                    h,
+                });
                 continue;
             }
         };
@@ -152,9 +174,10 @@ fn group_buckets(v: Vec<Sample>, ctx: &mut Ctx<'_>, func: &str) -> Result<Vec<Gr
             }),
         }
     }
-    for metric in natives {
-        if let Some(i) = groups.iter().position(|g| g.metric == metric) {
-            let name = metric_name(&metric);
+    let mut kept = Vec::with_capacity(natives.len());
+    for n in natives {
+        if let Some(i) = groups.iter().position(|g| g.metric == n.metric) {
+            let name = metric_name(&n.metric);
             let mut msg = "vector contains a mix of classic and native histograms".to_string();
             if !name.is_empty() {
                 msg.push_str(&format!(" for metric name {name:?}"));
@@ -163,9 +186,64 @@ fn group_buckets(v: Vec<Sample>, ctx: &mut Ctx<'_>, func: &str) -> Result<Vec<Gr
             groups.remove(i);
             continue;
         }
-        return Err(unsupported_histograms(func));
+        kept.push(n);
     }
-    Ok(groups)
+    (groups, kept)
+}
+
+/// A native histogram sample of the input.
+struct Native {
+    metric: Labels,
+    h: Box<FloatHistogram>,
+}
+
+/// Adds the NaN-observation infos of a native computation.
+fn native_infos(r: &NativeResult, func: &str, metric: &Labels, ctx: &mut Ctx<'_>) {
+    let what = if r.nan_result {
+        "result is NaN"
+    } else if r.nan_skew && func == "histogram_fraction" {
+        "which are excluded from all fractions"
+    } else if r.nan_skew {
+        "result is skewed higher"
+    } else {
+        return;
+    };
+    let mut msg = format!("input to {func} has NaN observations, {what}");
+    let name = metric_name(metric);
+    if !name.is_empty() {
+        msg.push_str(&format!(" for metric name {name:?}"));
+    }
+    ctx.info(msg);
+}
+
+fn native_quantile(q: f64, n: &Native, ctx: &mut Ctx<'_>) -> Sample {
+    let r = native::histogram_quantile(q, &n.h);
+    native_infos(&r, "histogram_quantile", &n.metric, ctx);
+    float_sample(n.metric.clone(), ctx.t, r.value, true)
+}
+
+/// Population variance of a native histogram, each bucket's observations placed at
+/// its (arithmetic for custom buckets, geometric otherwise) midpoint.
+fn native_variance(h: &FloatHistogram) -> f64 {
+    let custom = h.schema == -53;
+    let mean = h.sum / h.count;
+    let (mut var, mut c) = (0.0, 0.0);
+    for b in native::all_buckets(h) {
+        if b.count == 0.0 {
+            continue;
+        }
+        let val = if custom {
+            (b.upper + b.lower) / 2.0
+        } else if b.lower <= 0.0 && b.upper >= 0.0 {
+            0.0
+        } else {
+            let g = (b.upper * b.lower).sqrt();
+            if b.upper < 0.0 { -g } else { g }
+        };
+        let d = val - mean;
+        (var, c) = kahan_inc(b.count * d * d, var, c);
+    }
+    (var + c) / h.count
 }
 
 /// Go's `strconv.ParseFloat` for the decimal forms, `Inf`, `Infinity` and `NaN`

@@ -377,10 +377,49 @@ fn native_histograms() {
     assert_eq!(r.annos.warnings, vec!["PromQL warning: vector contains a mix of classic and native histograms for metric name \"series\"".to_string()]);
     let r = run(
         "histogram_quantile",
-        vec![Arg::Scalar(0.5), Arg::Vector(vec![s])],
+        vec![Arg::Scalar(1.0), Arg::Vector(vec![s])],
         0,
     );
-    assert!(r.out.is_err());
+    assert!(r.one().is_nan(), "no buckets: 0/0");
+    // NaN observations: count 3 but buckets hold 2, sum NaN.
+    let nan = FloatHistogram {
+        schema: 0,
+        count: 3.0,
+        sum: f64::NAN,
+        positive_spans: vec![crate::value::Span {
+            offset: 0,
+            length: 2,
+        }],
+        positive_buckets: vec![1.0, 1.0],
+        ..Default::default()
+    };
+    let ns = Sample {
+        metric: lbl(&[("__name__", "histogram_nan")]),
+        t: 0,
+        value: SampleValue::Histogram(Box::new(nan)),
+        drop_name: false,
+    };
+    let r = run(
+        "histogram_quantile",
+        vec![Arg::Scalar(1.0), Arg::Vector(vec![ns.clone()])],
+        0,
+    );
+    assert!(r.one().is_nan());
+    assert_eq!(r.annos.infos, vec!["PromQL info: input to histogram_quantile has NaN observations, result is NaN for metric name \"histogram_nan\"".to_string()]);
+    let r = run(
+        "histogram_quantile",
+        vec![Arg::Scalar(0.5), Arg::Vector(vec![ns.clone()])],
+        0,
+    );
+    assert_close(r.one(), std::f64::consts::SQRT_2);
+    assert_eq!(r.annos.infos, vec!["PromQL info: input to histogram_quantile has NaN observations, result is skewed higher for metric name \"histogram_nan\"".to_string()]);
+    let r = run(
+        "histogram_fraction",
+        vec![Arg::Scalar(0.0), Arg::Scalar(1.0), Arg::Vector(vec![ns])],
+        0,
+    );
+    assert_close(r.one(), 1.0 / 3.0);
+    assert_eq!(r.annos.infos, vec!["PromQL info: input to histogram_fraction has NaN observations, which are excluded from all fractions for metric name \"histogram_nan\"".to_string()]);
 }
 
 proptest::proptest! {

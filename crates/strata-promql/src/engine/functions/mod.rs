@@ -22,6 +22,7 @@ mod histogram;
 mod labels;
 mod math;
 mod misc;
+mod native;
 mod over_time;
 mod rate;
 mod sort;
