@@ -90,6 +90,23 @@ fn indexed(spans: &[Span], counts: &[f64]) -> Vec<(i64, f64)> {
     out
 }
 
+/// Prometheus' `FloatHistogram.Equals`: same schema, bit-identical count, sum, zero
+/// bucket and bucket counts at the same indexes, same custom bounds; the counter-reset
+/// hint is ignored.
+pub(crate) fn histograms_equal(a: &FloatHistogram, b: &FloatHistogram) -> bool {
+    let bits = |x: &[(i64, f64)]| x.iter().map(|p| (p.0, p.1.to_bits())).collect::<Vec<_>>();
+    a.schema == b.schema
+        && a.count.to_bits() == b.count.to_bits()
+        && a.sum.to_bits() == b.sum.to_bits()
+        && (!uses_custom_buckets(a) || a.custom_values == b.custom_values)
+        && a.zero_threshold == b.zero_threshold
+        && a.zero_count.to_bits() == b.zero_count.to_bits()
+        && bits(&indexed(&a.negative_spans, &a.negative_buckets))
+            == bits(&indexed(&b.negative_spans, &b.negative_buckets))
+        && bits(&indexed(&a.positive_spans, &a.positive_buckets))
+            == bits(&indexed(&b.positive_spans, &b.positive_buckets))
+}
+
 /// All buckets from the lowest to the highest: negative, zero, positive.
 pub(crate) fn all_buckets(h: &FloatHistogram) -> Vec<Bucket> {
     let zt = h.zero_threshold;
@@ -408,6 +425,30 @@ mod tests {
         assert!(histogram_quantile(f64::NAN, &h).value.is_nan());
         assert_eq!(histogram_fraction(0.0, f64::INFINITY, &h).value, 1.0);
         assert_eq!(histogram_fraction(1.0, 2.0, &h).value, 0.5);
+    }
+
+    #[test]
+    fn equality_ignores_hint_and_span_layout() {
+        let a = hist(0, 0, &[1., 2.], 3.0, 4.0);
+        let mut b = a.clone();
+        b.counter_reset_hint = crate::value::CounterResetHint::Gauge;
+        b.positive_spans = vec![
+            Span {
+                offset: 0,
+                length: 1,
+            },
+            Span {
+                offset: 0,
+                length: 0,
+            },
+            Span {
+                offset: 0,
+                length: 1,
+            },
+        ];
+        assert!(histograms_equal(&a, &b));
+        b.sum = 5.0;
+        assert!(!histograms_equal(&a, &b));
     }
 
     #[test]

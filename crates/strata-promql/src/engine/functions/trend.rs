@@ -1,6 +1,7 @@
 //! Functions about how a series moves inside its window: `changes`, `resets`, `deriv`,
 //! `predict_linear`, `double_exponential_smoothing`.
 
+use super::native::histograms_equal;
 use super::over_time::ignored_histograms;
 use super::{Args, Ctx, Output, RangeSeries, float_sample, kahan_inc, unsupported_histograms};
 use crate::error::{QueryError, Result};
@@ -191,7 +192,7 @@ fn count_transitions(name: &str, s: &RangeSeries<'_>, anchored: bool) -> Result<
                 }
                 (Point::H(a), Point::H(b)) => {
                     if name == "changes" {
-                        a != b
+                        !histograms_equal(a, b)
                     } else {
                         return Err(unsupported_histograms(name));
                     }
