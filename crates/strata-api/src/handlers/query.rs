@@ -1,5 +1,7 @@
 //! `/api/v1/query`, `/api/v1/query_range` and `/api/v1/query_exemplars`.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -40,7 +42,31 @@ fn query_options(st: &ApiState, p: &Params) -> Result<QueryOptions, ApiError> {
     Ok(QueryOptions {
         lookback_delta_ms: lookback,
         timeout: Some(timeout),
+        cancel: None,
     })
+}
+
+/// Cancels the query when dropped before `disarm`: axum drops a handler's future when
+/// the client disconnects, and the evaluator then stops at its next check.
+struct CancelOnDrop(Arc<AtomicBool>, bool);
+
+impl CancelOnDrop {
+    fn arm(opts: &mut QueryOptions) -> Self {
+        let flag = Arc::new(AtomicBool::new(false));
+        opts.cancel = Some(flag.clone());
+        CancelOnDrop(flag, true)
+    }
+    fn disarm(mut self) {
+        self.1 = false;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if self.1 {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 fn respond(res: QueryResult, p: &Params) -> ApiResponse {
@@ -58,7 +84,8 @@ pub async fn query(
     p: Params,
 ) -> Result<ApiResponse, ApiError> {
     let t = p.time_or("time", now_ms())?;
-    let opts = query_options(&st, &p)?;
+    let mut opts = query_options(&st, &p)?;
+    let guard = CancelOnDrop::arm(&mut opts);
     let q = p.get("query").to_owned();
     debug!(tenant = tenant.as_deref(), query = %q, time = t, "instant query");
     let res = blocking(move || {
@@ -66,8 +93,9 @@ pub async fn query(
             .instant_query(st.storage.as_ref(), &q, t, &opts)
             .map_err(ApiError::from_query)
     })
-    .await?;
-    Ok(respond(res, &p))
+    .await;
+    guard.disarm();
+    Ok(respond(res?, &p))
 }
 
 /// `GET|POST /api/v1/query_range`.
@@ -98,7 +126,8 @@ pub async fn query_range(
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
         ));
     }
-    let opts = query_options(&st, &p)?;
+    let mut opts = query_options(&st, &p)?;
+    let guard = CancelOnDrop::arm(&mut opts);
     let step_ms = (step / 1_000_000).max(1);
     let q = p.get("query").to_owned();
     debug!(tenant = tenant.as_deref(), query = %q, start, end, step_ms, "range query");
@@ -107,8 +136,9 @@ pub async fn query_range(
             .range_query(st.storage.as_ref(), &q, start, end, step_ms, &opts)
             .map_err(ApiError::from_query)
     })
-    .await?;
-    Ok(respond(res, &p))
+    .await;
+    guard.disarm();
+    Ok(respond(res?, &p))
 }
 
 /// `GET|POST /api/v1/query_exemplars`: exemplars are not stored yet, so the result is

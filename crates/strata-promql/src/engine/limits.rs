@@ -1,5 +1,6 @@
 //! Query limits: the timeout deadline, the sample budget and the concurrency gate.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,21 +10,37 @@ use crate::error::{QueryError, Result};
 pub const ENV_EVAL: &str = "expression evaluation";
 pub const ENV_EXEC: &str = "query execution";
 
-/// A point in time after which the query fails with a timeout.
-#[derive(Debug, Clone, Copy)]
+/// A point in time after which the query fails with a timeout, and the caller's
+/// cancellation flag.
+#[derive(Debug, Clone)]
 pub struct Deadline {
     at: Option<Instant>,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Deadline {
     pub fn after(timeout: Duration) -> Self {
         Deadline {
             at: Instant::now().checked_add(timeout),
+            cancel: None,
         }
     }
 
-    /// Fails once the deadline has passed.
+    /// Also fails once `cancel` is set (the caller went away).
+    pub fn with_cancel(mut self, cancel: Option<Arc<AtomicBool>>) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Fails once the deadline has passed or the query was cancelled.
     pub fn check(&self) -> Result<()> {
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Err(QueryError::Canceled(ENV_EVAL));
+        }
         match self.at {
             Some(at) if Instant::now() >= at => Err(QueryError::Timeout(ENV_EVAL)),
             _ => Ok(()),
@@ -164,5 +181,26 @@ mod tests {
     fn deadline_expires() {
         assert!(Deadline::after(Duration::from_secs(60)).check().is_ok());
         assert!(Deadline::after(Duration::ZERO).check().is_err());
+    }
+
+    #[test]
+    fn cancellation_fails_the_next_check() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let d = Deadline::after(Duration::from_secs(60)).with_cancel(Some(flag.clone()));
+        assert!(d.check().is_ok());
+        flag.store(true, Ordering::Relaxed);
+        assert!(matches!(d.check(), Err(QueryError::Canceled(_))));
+    }
+
+    #[test]
+    fn a_cancelled_query_fails_with_canceled() {
+        let storage = crate::promqltest::TestStorage::new();
+        let engine = crate::Engine::default();
+        let opts = crate::QueryOptions {
+            cancel: Some(Arc::new(AtomicBool::new(true))),
+            ..Default::default()
+        };
+        let r = engine.range_query(&storage, "vector(1)", 0, 3_600_000, 1000, &opts);
+        assert!(matches!(r, Err(QueryError::Canceled(_))), "{r:?}");
     }
 }

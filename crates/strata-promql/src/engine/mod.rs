@@ -60,6 +60,9 @@ impl Default for EngineOptions {
 pub struct QueryOptions {
     pub lookback_delta_ms: Option<i64>,
     pub timeout: Option<Duration>,
+    /// Set by the caller to cancel the query (e.g. when the HTTP client went away); the
+    /// evaluator checks it with the deadline and fails with `QueryError::Canceled`.
+    pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// The PromQL engine.
@@ -103,7 +106,7 @@ impl Engine {
             step: 0,
             lookback: self.lookback(opts),
         };
-        let mut ev = self.evaluator(storage, &expr, qt, timeout, false)?;
+        let mut ev = self.evaluator(storage, &expr, qt, timeout, false, opts.cancel.clone())?;
         let value = match ev.eval(&expr, time_ms)? {
             StepValue::Scalar(v) => Value::Scalar { t: time_ms, v },
             StepValue::String(s) => Value::String { t: time_ms, s },
@@ -158,7 +161,14 @@ impl Engine {
             step: step_ms,
             lookback: self.lookback(opts),
         };
-        let mut ev = self.evaluator(storage, &expr, qt, timeout, start_ms != end_ms)?;
+        let mut ev = self.evaluator(
+            storage,
+            &expr,
+            qt,
+            timeout,
+            start_ms != end_ms,
+            opts.cancel.clone(),
+        )?;
         let mut series: Vec<Series> = Vec::new();
         let mut index: HashMap<Labels, usize> = HashMap::new();
         let mut t = start_ms;
@@ -253,8 +263,9 @@ impl Engine {
         qt: QueryTimes,
         timeout: Duration,
         range_query: bool,
+        cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
     ) -> Result<Evaluator> {
-        let deadline = Deadline::after(timeout);
+        let deadline = Deadline::after(timeout).with_cancel(cancel);
         let pre = selectors::preload(storage, expr, &qt)?;
         deadline.check()?;
         Ok(Evaluator {
