@@ -1,8 +1,11 @@
 //! Label sets: sorted, validated, compact and cheap to clone.
 //!
-//! A [`Labels`] value holds all its names and values in one shared allocation (each string
-//! prefixed by its varint length, pairs sorted by name), much like Prometheus'
-//! `stringlabels` build. Ordering follows Prometheus' `labels.Compare`.
+//! A [`Labels`] value holds all its names and values in one shared `str` allocation (each
+//! string prefixed by its length, pairs sorted by name), much like Prometheus'
+//! `stringlabels` build. Lengths are written in ASCII-only bytes (6 payload bits, 0x40 as
+//! the continuation bit), so the whole buffer stays valid UTF-8 and iteration hands out
+//! `&str` slices without re-validating them. Ordering follows Prometheus'
+//! `labels.Compare`.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -42,29 +45,30 @@ pub enum NameValidation {
 /// A sorted set of label pairs with unique, non-empty names.
 #[derive(Clone, Default)]
 pub struct Labels {
-    data: Arc<[u8]>,
+    data: Arc<str>,
 }
 
-fn put_uvarint(buf: &mut Vec<u8>, mut x: u64) {
-    while x >= 0x80 {
-        buf.push((x as u8) | 0x80);
-        x >>= 7;
+/// Appends `n` as ASCII length bytes: 6 bits each, 0x40 set on all but the last.
+fn put_len(buf: &mut String, mut n: usize) {
+    loop {
+        let b = (n & 0x3f) as u8;
+        n >>= 6;
+        if n == 0 {
+            buf.push(char::from(b));
+            return;
+        }
+        buf.push(char::from(b | 0x40));
     }
-    buf.push(x as u8);
 }
 
-fn get_uvarint(b: &[u8]) -> Option<(u64, usize)> {
-    let mut x = 0u64;
-    let mut shift = 0u32;
-    for (i, &byte) in b.iter().enumerate() {
-        if i >= 10 {
-            return None;
+/// Reads a length written by [`put_len`]: the length and the bytes it took.
+fn get_len(b: &[u8]) -> Option<(usize, usize)> {
+    let mut n = 0usize;
+    for (i, &byte) in b.iter().enumerate().take(11) {
+        n |= usize::from(byte & 0x3f).checked_shl(6 * i as u32)?;
+        if byte & 0x40 == 0 {
+            return Some((n, i + 1));
         }
-        if byte < 0x80 {
-            return Some((x | (u64::from(byte) << shift), i + 1));
-        }
-        x |= u64::from(byte & 0x7f) << shift;
-        shift += 7;
     }
     None
 }
@@ -120,15 +124,15 @@ impl Labels {
     /// Builds from pairs that the caller guarantees are sorted by name, unique and valid
     /// (e.g. read back from our own checksummed files). Still drops empty values.
     pub fn from_sorted<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut buf = Vec::with_capacity(64);
+        let mut buf = String::with_capacity(64);
         for (n, v) in pairs {
             if v.is_empty() {
                 continue;
             }
-            put_uvarint(&mut buf, n.len() as u64);
-            buf.extend_from_slice(n.as_bytes());
-            put_uvarint(&mut buf, v.len() as u64);
-            buf.extend_from_slice(v.as_bytes());
+            put_len(&mut buf, n.len());
+            buf.push_str(n);
+            put_len(&mut buf, v.len());
+            buf.push_str(v);
         }
         Labels { data: buf.into() }
     }
@@ -214,17 +218,16 @@ impl Labels {
             &mut heap
         };
         let mut i = 0;
-        let mut rest: &[u8] = &self.data;
-        while let Some((len, n)) = get_uvarint(rest) {
-            let Some(end) = usize::try_from(len).ok().and_then(|l| n.checked_add(l)) else {
+        let mut rest: &[u8] = self.data.as_bytes();
+        while let Some((len, n)) = get_len(rest) {
+            let Some(bytes) = n.checked_add(len).and_then(|end| rest.get(n..end)) else {
                 break;
             };
-            let Some(bytes) = rest.get(n..end) else { break };
             buf[i..i + bytes.len()].copy_from_slice(bytes);
             i += bytes.len();
             buf[i] = 0xff;
             i += 1;
-            rest = &rest[end..];
+            rest = &rest[n + len..];
         }
         xxhash_rust::xxh64::xxh64(&buf[..i], 0)
     }
@@ -256,17 +259,16 @@ impl Labels {
 
 /// Iterator over the pairs of a [`Labels`].
 pub struct LabelsIter<'a> {
-    rest: &'a [u8],
+    rest: &'a str,
 }
 
 impl<'a> LabelsIter<'a> {
     fn take_str(&mut self) -> Option<&'a str> {
-        let (len, n) = get_uvarint(self.rest)?;
-        let end = n.checked_add(usize::try_from(len).ok()?)?;
-        let bytes = self.rest.get(n..end)?;
-        self.rest = &self.rest[end..];
-        // Written only from &str in `from_sorted`, so this never fails.
-        std::str::from_utf8(bytes).ok()
+        let (len, n) = get_len(self.rest.as_bytes())?;
+        let end = n.checked_add(len)?;
+        let s = self.rest.get(n..end)?;
+        self.rest = self.rest.get(end..)?;
+        Some(s)
     }
 }
 
@@ -454,6 +456,25 @@ mod tests {
         let l = Labels::new(&[("a", "b")]).unwrap();
         let expected = xxhash_rust::xxh64::xxh64(b"a\xffb\xff", 0);
         assert_eq!(l.hash(), expected);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pairs_round_trip(pairs in proptest::collection::btree_map("[a-zA-Z_.é]{1,80}", "\\PC{0,300}", 0..12)) {
+            let v: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let l = Labels::new(&v).unwrap();
+            let want: Vec<(&str, &str)> = v.iter().copied().filter(|(_, v)| !v.is_empty()).collect();
+            let got: Vec<(&str, &str)> = l.iter().collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn long_values_use_multi_byte_lengths() {
+        let long = "x".repeat(100_000);
+        let l = Labels::new(&[("a", long.as_str()), ("b", "é")]).unwrap();
+        assert_eq!(l.get("a"), Some(long.as_str()));
+        assert_eq!(l.get("b"), Some("é"));
     }
 
     #[test]
