@@ -111,9 +111,12 @@ impl BlockQuerier {
         .map_err(|e| self.block.index_err(e))
     }
 
+    /// Whether unfiltered label names and values may come straight from the index: as in
+    /// Prometheus, a block that overlaps the queried range answers with all of its
+    /// names and values, without reading series.
     fn covers_block(&self) -> bool {
         let (lo, hi) = self.block.time_range();
-        self.mint <= lo && self.maxt >= hi
+        self.mint <= hi && self.maxt >= lo
     }
 
     /// Labels of matching series that have at least one chunk in range.

@@ -11,9 +11,7 @@ use super::binary::{scalar_op, set_op, vector_scalar, vector_vector};
 use super::functions::{self, Arg, Ctx, Output, RangeSeries};
 use super::limits::{Deadline, SampleBudget};
 use super::names::DUPLICATE_LABELSET;
-use super::selectors::{
-    DEFAULT_SUBQUERY_STEP_MS, Preloaded, QueryTimes, instant_sample, selector_key, window,
-};
+use super::selectors::{DEFAULT_SUBQUERY_STEP_MS, Preloaded, QueryTimes, selector_key, window};
 use crate::error::{QueryError, Result};
 use crate::parser::ast::{
     BinaryExpr, Call, Cardinality, Expr, SubqueryExpr, UnaryOp, ValueType, VectorMatching,
@@ -94,7 +92,7 @@ impl Evaluator {
                 let loaded = self.pre.series.get(&selector_key(&ms.selector));
                 let mut out = Vec::new();
                 for s in loaded.map(|v| v.as_slice()).unwrap_or_default() {
-                    let w = window(&s.floats, start, end);
+                    let w = s.window(start, end);
                     if w.is_empty() {
                         continue;
                     }
@@ -187,7 +185,7 @@ impl Evaluator {
                 let found = if vs.smoothed {
                     Self::smoothed_sample(&s.floats, ref_t, lookback).map(|v| (t, v))
                 } else {
-                    instant_sample(&s.floats, ref_t, lookback)
+                    s.instant(ref_t, lookback)
                 };
                 if let Some((st, v)) = found {
                     out.push(Sample {
@@ -416,7 +414,7 @@ impl Evaluator {
         {
             {
                 for s in series {
-                    let w = window(&s.floats, lo, hi);
+                    let w = s.window(lo, hi);
                     if w.is_empty() {
                         continue;
                     }

@@ -3,6 +3,7 @@
 //! `getTimeRangesForSelector`); evaluation steps then find their samples by binary
 //! search.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use strata_model::storage::{Querier, Queryable, SelectHints};
@@ -26,10 +27,78 @@ pub fn is_stale_nan(v: f64) -> bool {
 pub const DEFAULT_SUBQUERY_STEP_MS: i64 = 60_000;
 
 /// One selected series with all its float samples in the selected range.
+///
+/// Steps of a range query move forward in time, so the series remembers where its last
+/// window and its last instant lookup ended and continues from there (a few sequential
+/// reads) instead of binary-searching the whole sample list at every step, which on
+/// large queries costs a cache miss per probe.
 #[derive(Debug, Clone)]
 pub struct LoadedSeries {
     pub labels: Labels,
     pub floats: Vec<(i64, f64)>,
+    window_cursor: Cell<(i64, usize, i64, usize)>,
+    instant_cursor: Cell<(i64, usize)>,
+}
+
+/// The first index at or after `from` whose timestamp is after `t` (`f` sorted and every
+/// sample before `from` at or before `t`): a short linear scan, then a binary search.
+fn first_after(f: &[(i64, f64)], from: usize, t: i64) -> usize {
+    let mut i = from.min(f.len());
+    let lim = (i + 8).min(f.len());
+    while i < lim {
+        if f[i].0 > t {
+            return i;
+        }
+        i += 1;
+    }
+    i + f[i..].partition_point(|p| p.0 <= t)
+}
+
+impl LoadedSeries {
+    pub fn new(labels: Labels, floats: Vec<(i64, f64)>) -> Self {
+        LoadedSeries {
+            labels,
+            floats,
+            window_cursor: Cell::new((i64::MIN, 0, i64::MIN, 0)),
+            instant_cursor: Cell::new((i64::MIN, 0)),
+        }
+    }
+
+    /// The index range of samples with `start < t <= end` (as [`window`]).
+    pub fn window(&self, start: i64, end: i64) -> std::ops::Range<usize> {
+        let f = &self.floats;
+        let (ps, plo, pe, phi) = self.window_cursor.get();
+        let lo = if start >= ps {
+            first_after(f, plo, start)
+        } else {
+            f.partition_point(|p| p.0 <= start)
+        };
+        let hi = if end >= pe {
+            first_after(f, phi.max(lo), end)
+        } else {
+            lo + f[lo..].partition_point(|p| p.0 <= end)
+        }
+        .max(lo);
+        self.window_cursor.set((start, lo, end, hi));
+        lo..hi
+    }
+
+    /// The sample an instant selector sees at `ref_t` (as [`instant_sample`]).
+    pub fn instant(&self, ref_t: i64, lookback: i64) -> Option<(i64, f64)> {
+        let f = &self.floats;
+        let (pt, pidx) = self.instant_cursor.get();
+        let idx = if ref_t >= pt {
+            first_after(f, pidx, ref_t)
+        } else {
+            f.partition_point(|p| p.0 <= ref_t)
+        };
+        self.instant_cursor.set((ref_t, idx));
+        let (t, v) = *f.get(idx.checked_sub(1)?)?;
+        if t <= ref_t.saturating_sub(lookback) || is_stale_nan(v) {
+            return None;
+        }
+        Some((t, v))
+    }
 }
 
 /// Query-wide timing parameters needed to resolve durations and `@`.
@@ -318,7 +387,7 @@ fn select(
             floats.sort_by_key(|p| p.0);
             floats.dedup_by_key(|p| p.0);
         }
-        out.push(LoadedSeries { labels, floats });
+        out.push(LoadedSeries::new(labels, floats));
     }
     out.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(out)
@@ -356,6 +425,25 @@ mod tests {
         assert_eq!(instant_sample(&g, 110, 100), None);
         assert_eq!(instant_sample(&g, 109, 100), Some((10, 2.0)));
         assert_eq!(instant_sample(&f, -1, 100), None);
+    }
+
+    #[test]
+    fn cursors_agree_with_binary_search() {
+        let f: Vec<(i64, f64)> = (0..500).map(|i| (i * 15, i as f64)).collect();
+        let s = LoadedSeries::new(Labels::empty(), f.clone());
+        // Forward steps, a jump back (subqueries re-evaluate), odd windows.
+        let mut ts: Vec<i64> = (0..200).map(|i| i * 37 - 100).collect();
+        ts.extend([5000, 10, 7000, 7000, -5, 9000]);
+        for t in ts {
+            for range in [0, 1, 15, 300, 10_000] {
+                assert_eq!(
+                    s.window(t - range, t),
+                    window(&f, t - range, t),
+                    "{t} {range}"
+                );
+            }
+            assert_eq!(s.instant(t, 300), instant_sample(&f, t, 300), "{t}");
+        }
     }
 
     #[test]

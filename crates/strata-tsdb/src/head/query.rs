@@ -110,9 +110,12 @@ impl Querier for HeadQuerier {
 }
 
 impl HeadQuerier {
+    /// Whether unfiltered label names and values may come straight from the postings:
+    /// as in Prometheus, a head that overlaps the queried range answers with all of its
+    /// names and values.
     fn covers_all(&self) -> bool {
         match (self.head.min_time(), self.head.max_time()) {
-            (Some(lo), Some(hi)) => self.mint <= lo && self.maxt >= hi,
+            (Some(lo), Some(hi)) => self.mint <= hi && self.maxt >= lo,
             _ => true,
         }
     }
