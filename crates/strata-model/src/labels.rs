@@ -197,6 +197,12 @@ impl Labels {
         self.iter().map(|(n, v)| Label::new(n, v)).collect()
     }
 
+    /// Identity of the shared allocation: equal for clones of one value. Only meaningful
+    /// while the value is alive (hold a clone to keep it from being reused).
+    pub fn ptr_id(&self) -> usize {
+        Arc::as_ptr(&self.data) as *const u8 as usize
+    }
+
     /// Bytes used by the encoded pairs (for memory accounting).
     pub fn encoded_len(&self) -> usize {
         self.data.len()

@@ -44,6 +44,85 @@ pub fn grouping_labels(metric: &Labels, grouping: &[String], without: bool) -> L
     }
 }
 
+/// Hasher for keys that are already pointers or small integers.
+#[derive(Default)]
+pub struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.0 = (self.0.rotate_left(5) ^ x as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+
+/// Grouping keys computed once per input series and aggregation, reused at every step
+/// of a range query (the series' label sets are the same allocation from step to step).
+/// Each distinct group gets a number, so a step groups its samples by number without
+/// hashing label sets.
+#[derive(Default)]
+pub struct GroupCache {
+    /// (aggregation node, label set identity) -> (the label set, kept alive so that its
+    /// identity cannot be reused; its group number).
+    by_series: FastMap<(usize, usize), (Labels, usize)>,
+    /// (aggregation node, group labels) -> group number; consulted on cache misses.
+    numbers: HashMap<(usize, Labels), usize>,
+    /// Group number -> group labels.
+    labels: Vec<Labels>,
+}
+
+impl GroupCache {
+    fn group(&mut self, node: usize, metric: &Labels, grouping: &[String], without: bool) -> usize {
+        if let Some((_, g)) = self.by_series.get(&(node, metric.ptr_id())) {
+            return *g;
+        }
+        let key = grouping_labels(metric, grouping, without);
+        let next = self.labels.len();
+        let g = *self.numbers.entry((node, key.clone())).or_insert(next);
+        if g == next {
+            self.labels.push(key);
+        }
+        self.by_series
+            .insert((node, metric.ptr_id()), (metric.clone(), g));
+        g
+    }
+
+    fn labels(&self, g: usize) -> Labels {
+        self.labels.get(g).cloned().unwrap_or_default()
+    }
+}
+
+/// Maps group numbers to positions in one step's output, in order of first appearance.
+struct StepGroups(Vec<usize>);
+
+impl StepGroups {
+    fn new() -> Self {
+        StepGroups(Vec::new())
+    }
+    /// The position of group `g`, or `None` when it is new (then `pos` is recorded).
+    fn get_or_insert(&mut self, g: usize, pos: usize) -> Option<usize> {
+        if self.0.len() <= g {
+            self.0.resize(g + 1, usize::MAX);
+        }
+        match self.0[g] {
+            usize::MAX => {
+                self.0[g] = pos;
+                None
+            }
+            p => Some(p),
+        }
+    }
+}
+
 /// Prometheus' `labels.Hash` of the default (stringlabels) build: XXH64 over the
 /// length-prefixed names and values.
 pub fn prom_labels_hash(l: &Labels) -> u64 {
@@ -134,7 +213,9 @@ pub fn aggregate(
     input: Vec<Sample>,
     t: i64,
     ann: &mut Annotations,
+    cache: (&mut GroupCache, usize),
 ) -> Result<Vec<Sample>> {
+    let (cache, node) = cache;
     let mut grouping: Vec<String> = grouping.to_vec();
     grouping.sort();
     match op {
@@ -153,7 +234,7 @@ pub fn aggregate(
                     "missing aggregation parameter".into(),
                 ));
             };
-            return aggregate_k(op, &grouping, without, p, input, ann);
+            return aggregate_k(op, &grouping, without, p, input, ann, (cache, node));
         }
         _ => {}
     }
@@ -167,7 +248,7 @@ pub fn aggregate(
             go_format_g(q)
         ));
     }
-    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut index = StepGroups::new();
     let mut groups: Vec<Group> = Vec::new();
     for s in input {
         let Some(f) = float(&s) else {
@@ -175,13 +256,12 @@ pub fn aggregate(
                 "aggregating native histograms is not supported".into(),
             ));
         };
-        let key = grouping_labels(&s.metric, &grouping, without);
-        let gi = match index.get(&key) {
-            Some(&i) => i,
+        let g = cache.group(node, &s.metric, &grouping, without);
+        let gi = match index.get_or_insert(g, groups.len()) {
+            Some(i) => i,
             None => {
-                index.insert(key.clone(), groups.len());
                 groups.push(Group {
-                    labels: key,
+                    labels: cache.labels(g),
                     ..Group::default()
                 });
                 groups.len() - 1
@@ -372,7 +452,9 @@ fn aggregate_k(
     p: f64,
     input: Vec<Sample>,
     ann: &mut Annotations,
+    cache: (&mut GroupCache, usize),
 ) -> Result<Vec<Sample>> {
+    let (cache, node) = cache;
     let mut ratio = 0.0;
     let mut k: i64 = 0;
     if op == AggregateOp::LimitRatio {
@@ -410,7 +492,7 @@ fn aggregate_k(
         k = (p as i64).min(input.len() as i64);
     }
     let rev = op == AggregateOp::Bottomk;
-    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut index = StepGroups::new();
     let mut groups: Vec<Vec<Sample>> = Vec::new();
     for s in input {
         if float(&s).is_none() {
@@ -418,11 +500,14 @@ fn aggregate_k(
                 "aggregating native histograms is not supported".into(),
             ));
         }
-        let key = grouping_labels(&s.metric, grouping, without);
-        let gi = *index.entry(key).or_insert_with(|| {
-            groups.push(Vec::new());
-            groups.len() - 1
-        });
+        let g = cache.group(node, &s.metric, grouping, without);
+        let gi = match index.get_or_insert(g, groups.len()) {
+            Some(i) => i,
+            None => {
+                groups.push(Vec::new());
+                groups.len() - 1
+            }
+        };
         let h = &mut groups[gi];
         match op {
             AggregateOp::LimitRatio => {

@@ -53,6 +53,8 @@ pub struct Evaluator {
     pub budget: SampleBudget,
     /// Whether the query is a range query (for the `sort` warning).
     pub range_query: bool,
+    /// Grouping keys of aggregations, reused across steps.
+    pub groups: super::aggregate::GroupCache,
 }
 
 fn default_matching() -> VectorMatching {
@@ -153,7 +155,17 @@ impl Evaluator {
                     )));
                 }
                 let input = self.eval_vector(&a.expr, t)?;
-                let out = aggregate(a.op, &a.grouping, a.without, param, input, t, &mut self.ann)?;
+                let node = std::ptr::from_ref(a) as usize;
+                let out = aggregate(
+                    a.op,
+                    &a.grouping,
+                    a.without,
+                    param,
+                    input,
+                    t,
+                    &mut self.ann,
+                    (&mut self.groups, node),
+                )?;
                 Ok(StepValue::Vector(out))
             }
             Expr::Call(c) => self.eval_call(c, t),

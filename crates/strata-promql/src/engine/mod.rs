@@ -275,6 +275,7 @@ impl Engine {
             deadline,
             budget: SampleBudget::new(self.opts.max_samples),
             range_query,
+            groups: Default::default(),
         })
     }
 }

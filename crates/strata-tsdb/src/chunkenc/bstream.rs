@@ -109,29 +109,27 @@ impl<'a> BitReader<'a> {
 
     /// Reads `n` (≤ 64) bits as the low bits of the result.
     pub fn read_bits(&mut self, n: u8) -> Result<u64> {
-        let mut n = n;
-        let mut v = 0u64;
-        // Fast path: whole bytes when aligned.
-        while n >= 8 && self.used == 0 {
-            let byte = *self.b.get(self.pos).ok_or_else(Self::eof)?;
-            v = (v << 8) | u64::from(byte);
-            self.pos += 1;
-            n -= 8;
+        if n == 0 {
+            return Ok(0);
         }
-        while n > 0 {
-            let byte = *self.b.get(self.pos).ok_or_else(Self::eof)?;
-            let avail = 8 - self.used;
-            let take = avail.min(n);
-            let shift = avail - take;
-            let bits = (byte >> shift) & ((1u16 << take) - 1) as u8;
-            v = (v << take) | u64::from(bits);
-            self.used += take;
-            if self.used == 8 {
-                self.used = 0;
-                self.pos += 1;
-            }
-            n -= take;
+        if n > 57 {
+            // One 8-byte window holds at least 57 unread bits; split wider reads.
+            let hi = self.read_bits(n - 32)?;
+            let lo = self.read_bits(32)?;
+            return Ok((hi << 32) | lo);
         }
+        let end_bit = self.bit_position() + usize::from(n);
+        if end_bit > self.b.len() * 8 {
+            return Err(Self::eof());
+        }
+        // Load up to 8 bytes from the current byte, big-endian, zero-padded at the end.
+        let mut window = [0u8; 8];
+        let avail = (self.b.len() - self.pos).min(8);
+        window[..avail].copy_from_slice(&self.b[self.pos..self.pos + avail]);
+        let word = u64::from_be_bytes(window) << self.used;
+        let v = word >> (64 - u32::from(n));
+        self.pos = end_bit / 8;
+        self.used = (end_bit % 8) as u8;
         Ok(v)
     }
 
