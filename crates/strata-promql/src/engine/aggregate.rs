@@ -204,7 +204,9 @@ fn float(s: &Sample) -> Option<f64> {
     }
 }
 
-/// Aggregates one step's vector.
+/// Aggregates one step's vector. (The arguments are the parts of one aggregation step;
+/// there is one call site.)
+#[allow(clippy::too_many_arguments)]
 pub fn aggregate(
     op: AggregateOp,
     grouping: &[String],
