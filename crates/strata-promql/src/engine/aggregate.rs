@@ -586,6 +586,7 @@ mod tests {
             input,
             0,
             &mut ann,
+            (&mut GroupCache::default(), 0),
         )
         .unwrap();
         assert_eq!(out[0].value, SampleValue::Float(2.0));
@@ -604,10 +605,27 @@ mod tests {
             input,
             0,
             &mut ann,
+            (&mut GroupCache::default(), 0),
         )
         .unwrap();
         let vals: Vec<f64> = out.iter().map(val).collect();
         assert_eq!(vals, vec![3.0, 2.0]);
+    }
+
+    #[test]
+    fn group_numbers_are_reused_across_steps() {
+        let mut cache = GroupCache::default();
+        let a = Labels::new(&[("job", "x"), ("i", "1")]).unwrap();
+        let b = Labels::new(&[("job", "x"), ("i", "2")]).unwrap();
+        let c = Labels::new(&[("job", "y")]).unwrap();
+        let by = vec!["job".to_string()];
+        let ga = cache.group(1, &a, &by, false);
+        assert_eq!(cache.group(1, &b, &by, false), ga);
+        assert_ne!(cache.group(1, &c, &by, false), ga);
+        assert_eq!(cache.group(1, &a.clone(), &by, false), ga);
+        // Another aggregation node groups independently.
+        assert_ne!(cache.group(2, &a, &[], false), ga);
+        assert_eq!(cache.labels(ga), Labels::new(&[("job", "x")]).unwrap());
     }
 
     #[test]
