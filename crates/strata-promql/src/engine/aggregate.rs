@@ -646,6 +646,7 @@ mod tests {
             vec![s("a", 1.0)],
             0,
             &mut ann,
+            (&mut GroupCache::default(), 0),
         );
         assert_eq!(r.unwrap_err().to_string(), "Parameter value is NaN");
     }
