@@ -139,6 +139,31 @@ fn strata_up_wal_is_read_by_promtool() {
     assert!(String::from_utf8_lossy(&body).contains('\n'));
     // Two self-scrapes at least (the first runs at start).
     std::thread::sleep(Duration::from_millis(2200));
+    // The Prometheus HTTP API on the same port, as Grafana calls it.
+    let (code, body) = http_get(addr, "/api/v1/query?query=1%2B1&time=10").unwrap();
+    assert_eq!(
+        (code, String::from_utf8_lossy(&body).as_ref()),
+        (
+            200,
+            r#"{"status":"success","data":{"resultType":"scalar","result":[10,"2"]}}"#
+        )
+    );
+    let (code, body) = http_get(addr, "/api/v1/query?query=up").unwrap();
+    let body = String::from_utf8_lossy(&body).into_owned();
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        body.contains(r#""resultType":"vector""#)
+            && body.contains(r#""job":"strata""#)
+            && body.contains(r#","1"]"#),
+        "{body}"
+    );
+    let (code, body) = http_get(addr, "/api/v1/label/job/values").unwrap();
+    assert_eq!(
+        (code, String::from_utf8_lossy(&body).as_ref()),
+        (200, r#"{"status":"success","data":["strata"]}"#)
+    );
+    let (code, body) = http_get(addr, "/api/v1/query?query=sum(").unwrap();
+    assert_eq!(code, 400, "{}", String::from_utf8_lossy(&body));
     let status = guard.terminate(Duration::from_secs(20));
     assert!(status.success(), "strata up exit status {status}");
     let rest: Vec<String> = lines.try_iter().collect();
