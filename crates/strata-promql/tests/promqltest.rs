@@ -1,6 +1,7 @@
 //! Runs Prometheus' promqltest conformance files (shared/testdata/promql/*.test) against
 //! the engine and prints a per-file table. Fails when the float-only pass count drops
-//! below `promqltest_floor.txt`.
+//! below `promqltest_floor.txt`. It is a plain program (`harness = false`), so the table
+//! is printed on every `cargo test` run, not only when it fails.
 //!
 //! - `PROMQLTEST_VERBOSE=1`: print every failure with file:line, query and reason;
 //! - `PROMQLTEST_FILE=<name>`: run one file (`functions` or `functions.test`);
@@ -64,8 +65,7 @@ fn pct(n: usize, d: usize) -> f64 {
     }
 }
 
-#[test]
-fn promqltest_conformance() {
+fn main() {
     let dir = data_dir();
     let only = std::env::var("PROMQLTEST_FILE").ok();
     let verbose = std::env::var("PROMQLTEST_VERBOSE").is_ok_and(|v| v != "0" && !v.is_empty());
