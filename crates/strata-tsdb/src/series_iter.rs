@@ -151,6 +151,38 @@ impl<B: AsRef<[u8]> + Send> ChunkSamples<B> {
 }
 
 impl<B: AsRef<[u8]> + Send> SampleIterator for ChunkSamples<B> {
+    fn drain_into(&mut self, out: &mut Vec<(i64, f64)>) -> strata_model::Result<()> {
+        if self.done {
+            return Ok(());
+        }
+        if !(self.extra.is_empty() && self.deleted.is_empty() && self.peeked.is_none()) {
+            while let Some(s) = self.next_sample()? {
+                out.push(s);
+            }
+            return Ok(());
+        }
+        // Nothing to merge or skip: decode the chunks straight into `out`.
+        let announced: usize = self
+            .chunks
+            .iter()
+            .map(|c| usize::from(chunk_num_samples(c.data.as_ref())))
+            .sum();
+        out.reserve(announced.saturating_add(self.cur.as_ref().map_or(0, |c| c.len())));
+        loop {
+            match self.next_from_chunks() {
+                Ok(Some(s)) => out.push(s),
+                Ok(None) => {
+                    self.done = true;
+                    return Ok(());
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
     fn next_sample(&mut self) -> strata_model::Result<Option<(i64, f64)>> {
         if self.done {
             return Ok(None);
