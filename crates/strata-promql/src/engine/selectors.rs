@@ -3,7 +3,7 @@
 //! `getTimeRangesForSelector`); evaluation steps then find their samples by binary
 //! search.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::collections::HashMap;
 
 use strata_model::storage::{Querier, Queryable, SelectHints};
@@ -38,6 +38,9 @@ pub struct LoadedSeries {
     pub floats: Vec<(i64, f64)>,
     window_cursor: Cell<(i64, usize, i64, usize)>,
     instant_cursor: Cell<(i64, usize)>,
+    /// `resets[i]`: the number of `j <= i` with `floats[j].1 < floats[j - 1].1`,
+    /// computed on first use.
+    resets: OnceCell<Vec<u32>>,
 }
 
 /// The first index at or after `from` whose timestamp is after `t` (`f` sorted and every
@@ -61,7 +64,29 @@ impl LoadedSeries {
             floats,
             window_cursor: Cell::new((i64::MIN, 0, i64::MIN, 0)),
             instant_cursor: Cell::new((i64::MIN, 0)),
+            resets: OnceCell::new(),
         }
+    }
+
+    /// The number of counter resets inside `floats[w]` (pairs of neighbours within the
+    /// range whose later value is lower).
+    pub fn resets_in(&self, w: std::ops::Range<usize>) -> u32 {
+        if w.len() < 2 {
+            return 0;
+        }
+        let prefix = self.resets.get_or_init(|| {
+            let mut acc = 0u32;
+            let mut out = Vec::with_capacity(self.floats.len());
+            out.push(0);
+            for p in self.floats.windows(2) {
+                if p[1].1 < p[0].1 {
+                    acc += 1;
+                }
+                out.push(acc);
+            }
+            out
+        });
+        prefix[w.end - 1] - prefix[w.start]
     }
 
     /// The index range of samples with `start < t <= end` (as [`window`]).
