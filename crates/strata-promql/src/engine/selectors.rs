@@ -39,8 +39,8 @@ pub struct LoadedSeries {
     window_cursor: Cell<(i64, usize, i64, usize)>,
     instant_cursor: Cell<(i64, usize)>,
     /// `resets[i]`: the number of `j <= i` with `floats[j].1 < floats[j - 1].1`,
-    /// computed on first use.
-    resets: OnceCell<Vec<u32>>,
+    /// computed on first use; `None` when the series has no reset at all.
+    resets: OnceCell<Option<Vec<u32>>>,
 }
 
 /// The first index at or after `from` whose timestamp is after `t` (`f` sorted and every
@@ -75,6 +75,9 @@ impl LoadedSeries {
             return 0;
         }
         let prefix = self.resets.get_or_init(|| {
+            if !self.floats.windows(2).any(|p| p[1].1 < p[0].1) {
+                return None;
+            }
             let mut acc = 0u32;
             let mut out = Vec::with_capacity(self.floats.len());
             out.push(0);
@@ -84,9 +87,12 @@ impl LoadedSeries {
                 }
                 out.push(acc);
             }
-            out
+            Some(out)
         });
-        prefix[w.end - 1] - prefix[w.start]
+        match prefix {
+            Some(p) => p[w.end - 1] - p[w.start],
+            None => 0,
+        }
     }
 
     /// The index range of samples with `start < t <= end` (as [`window`]).
@@ -468,6 +474,27 @@ mod tests {
                 );
             }
             assert_eq!(s.instant(t, 300), instant_sample(&f, t, 300), "{t}");
+        }
+    }
+
+    #[test]
+    fn reset_counts_match_a_scan() {
+        let vals = [1.0, 2.0, 0.5, 3.0, 3.0, f64::NAN, 1.0, 0.0, 4.0, 2.0];
+        let f: Vec<(i64, f64)> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as i64, *v))
+            .collect();
+        let s = LoadedSeries::new(Labels::empty(), f.clone());
+        let mono = LoadedSeries::new(Labels::empty(), vec![(0, 1.0), (1, 1.0), (2, 5.0)]);
+        for lo in 0..f.len() {
+            for hi in lo..=f.len() {
+                let want = f[lo..hi].windows(2).filter(|p| p[1].1 < p[0].1).count() as u32;
+                assert_eq!(s.resets_in(lo..hi), want, "{lo}..{hi}");
+                if hi <= 3 {
+                    assert_eq!(mono.resets_in(lo..hi), 0);
+                }
+            }
         }
     }
 
