@@ -68,6 +68,14 @@ impl LoadedSeries {
         }
     }
 
+    /// Records that the series has no counter reset, if so (cheap while its samples
+    /// are in cache; [`LoadedSeries::resets_in`] would otherwise scan them later).
+    pub fn note_if_no_resets(&self) {
+        if !self.floats.windows(2).any(|p| p[1].1 < p[0].1) {
+            let _ = self.resets.set(None);
+        }
+    }
+
     /// The number of counter resets inside `floats[w]` (pairs of neighbours within the
     /// range whose later value is lower).
     pub fn resets_in(&self, w: std::ops::Range<usize>) -> u32 {
@@ -383,22 +391,20 @@ pub fn preload(storage: &dyn Queryable, expr: &Expr, qt: &QueryTimes) -> Result<
     let maxt = wanted.iter().map(|w| w.end).max().unwrap_or(0);
     let querier = storage.querier(mint, maxt)?;
     for w in wanted {
-        let mut series = select(querier.as_ref(), &w.matchers, w.start, w.end)?;
-        if w.range {
-            for s in &mut series {
-                s.floats.retain(|p| !is_stale_nan(p.1));
-            }
-        }
+        let series = select(querier.as_ref(), &w.matchers, w.start, w.end, w.range)?;
         pre.series.insert(w.key, series);
     }
     Ok(pre)
 }
 
+/// The series matching `matchers` with their samples in `[start, end]`; for a range
+/// selector (`range`) without staleness markers.
 fn select(
     q: &dyn Querier,
     matchers: &[Matcher],
     start: i64,
     end: i64,
+    range: bool,
 ) -> Result<Vec<LoadedSeries>> {
     let hints = SelectHints {
         start,
@@ -418,7 +424,15 @@ fn select(
             floats.sort_by_key(|p| p.0);
             floats.dedup_by_key(|p| p.0);
         }
-        out.push(LoadedSeries::new(labels, floats));
+        if range {
+            floats.retain(|p| !is_stale_nan(p.1));
+        }
+        let s = LoadedSeries::new(labels, floats);
+        if range {
+            // While the samples are still in cache.
+            s.note_if_no_resets();
+        }
+        out.push(s);
     }
     out.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(out)
