@@ -135,9 +135,29 @@ fn expand_exponent(g: &str) -> String {
 
 /// Appends a value as a quoted JSON string.
 pub fn write_float(out: &mut String, v: f64) {
+    use std::fmt::Write as _;
     out.push('"');
-    out.push_str(&format_float(v));
+    // Whole numbers below 1e15 (exact in an f64, shortest digits are the integer's
+    // own): Go's 'f' form is the integer. Zero is left to the general path (`-0`).
+    if v != 0.0 && v.fract() == 0.0 && v.abs() < 1e15 {
+        let _ = write!(out, "{}", v as i64);
+    } else {
+        out.push_str(&format_float(v));
+    }
     out.push('"');
+}
+
+/// [`format_timestamp`] appended to `out`.
+pub fn write_timestamp(out: &mut String, t: i64) {
+    use std::fmt::Write as _;
+    let u = t.unsigned_abs();
+    let (secs, frac) = (u / 1000, u % 1000);
+    let sign = if t < 0 { "-" } else { "" };
+    let _ = if frac == 0 {
+        write!(out, "{sign}{secs}")
+    } else {
+        write!(out, "{sign}{secs}.{frac:03}")
+    };
 }
 
 /// A number as Go's `encoding/json` writes a float64 (used for timings).
@@ -205,6 +225,40 @@ impl IntoResponse for ApiResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_float_and_timestamp_match_the_formatters() {
+        let mut vals = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            1e15,
+            -1e15,
+            999_999_999_999_999.0,
+            1e21,
+        ];
+        vals.extend([1_719_459_840.0, 0.5, 12.25, -3.0, 1e14 + 1.0, 2f64.powi(52)]);
+        for v in vals {
+            let mut out = String::new();
+            write_float(&mut out, v);
+            assert_eq!(out, format!("\"{}\"", format_float(v)), "{v}");
+        }
+        for t in [
+            0,
+            1,
+            -1,
+            999,
+            -1000,
+            1_795_327_440_000,
+            1_795_327_440_123,
+            i64::MIN,
+        ] {
+            let mut out = String::new();
+            write_timestamp(&mut out, t);
+            assert_eq!(out, format_timestamp(t), "{t}");
+        }
+    }
 
     #[test]
     fn floats_as_prometheus() {

@@ -5,7 +5,7 @@
 use strata_promql::value::{FloatHistogram, QueryStats, Sample, SampleValue, Series, Value};
 
 use crate::json::{
-    JsonStyle, format_json_number, format_timestamp, write_float, write_labels, write_str,
+    JsonStyle, format_json_number, write_float, write_labels, write_str, write_timestamp,
 };
 
 /// The `data` object of a query: result type, result and (with `stats`) statistics.
@@ -28,14 +28,14 @@ pub fn write_value(out: &mut String, value: &Value) {
     match value {
         Value::Scalar { t, v } => {
             out.push('[');
-            out.push_str(&format_timestamp(*t));
+            write_timestamp(out, *t);
             out.push(',');
             write_float(out, *v);
             out.push(']');
         }
         Value::String { t, s } => {
             out.push('[');
-            out.push_str(&format_timestamp(*t));
+            write_timestamp(out, *t);
             out.push(',');
             write_str(out, s, JsonStyle::Iter);
             out.push(']');
@@ -69,13 +69,13 @@ fn write_sample(out: &mut String, s: &Sample) {
     match &s.value {
         SampleValue::Float(v) => {
             out.push_str(r#","value":["#);
-            out.push_str(&format_timestamp(s.t));
+            write_timestamp(out, s.t);
             out.push(',');
             write_float(out, *v);
         }
         SampleValue::Histogram(h) => {
             out.push_str(r#","histogram":["#);
-            out.push_str(&format_timestamp(s.t));
+            write_timestamp(out, s.t);
             out.push(',');
             write_histogram(out, h);
         }
@@ -93,7 +93,7 @@ fn write_series(out: &mut String, s: &Series) {
                 out.push(',');
             }
             out.push('[');
-            out.push_str(&format_timestamp(*t));
+            write_timestamp(out, *t);
             out.push(',');
             write_float(out, *v);
             out.push(']');
@@ -107,7 +107,7 @@ fn write_series(out: &mut String, s: &Series) {
                 out.push(',');
             }
             out.push('[');
-            out.push_str(&format_timestamp(*t));
+            write_timestamp(out, *t);
             out.push(',');
             write_histogram(out, h);
             out.push(']');

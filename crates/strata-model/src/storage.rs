@@ -36,6 +36,14 @@ pub trait SampleIterator: Send {
     /// The next sample, `Ok(None)` at the end; an error names what could not be decoded.
     fn next_sample(&mut self) -> Result<Option<(i64, f64)>>;
 
+    /// Appends every remaining sample to `out`.
+    fn drain_into(&mut self, out: &mut Vec<(i64, f64)>) -> Result<()> {
+        while let Some(s) = self.next_sample()? {
+            out.push(s);
+        }
+        Ok(())
+    }
+
     /// Advances to the first sample at or after `t`.
     fn seek(&mut self, t: i64) -> Result<Option<(i64, f64)>> {
         while let Some((ts, v)) = self.next_sample()? {
@@ -77,9 +85,7 @@ impl Series {
     /// Reads every sample (convenience for tools and tests).
     pub fn collect_samples(mut self) -> Result<(Labels, Vec<(i64, f64)>)> {
         let mut v = Vec::new();
-        while let Some(s) = self.samples.next_sample()? {
-            v.push(s);
-        }
+        self.samples.drain_into(&mut v)?;
         Ok((self.labels, v))
     }
 }

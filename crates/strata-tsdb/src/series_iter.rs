@@ -79,8 +79,17 @@ impl<B: AsRef<[u8]> + Send> ChunkSamples<B> {
                     }
                 }
             }
-            let Some(c) = self.chunks.pop_front() else {
+            if !self.open_next_chunk()? {
                 return Ok(None);
+            }
+        }
+    }
+
+    /// Makes the next chunk overlapping `[mint, maxt]` current; false when none is left.
+    fn open_next_chunk(&mut self) -> strata_model::Result<bool> {
+        loop {
+            let Some(c) = self.chunks.pop_front() else {
+                return Ok(false);
             };
             if c.maxt < self.mint || c.mint > self.maxt {
                 continue;
@@ -101,6 +110,7 @@ impl<B: AsRef<[u8]> + Send> ChunkSamples<B> {
                 .into());
             }
             self.cur = Some(XorIter::new(c.data));
+            return Ok(true);
         }
     }
 
@@ -151,6 +161,54 @@ impl<B: AsRef<[u8]> + Send> ChunkSamples<B> {
 }
 
 impl<B: AsRef<[u8]> + Send> SampleIterator for ChunkSamples<B> {
+    fn drain_into(&mut self, out: &mut Vec<(i64, f64)>) -> strata_model::Result<()> {
+        if self.done {
+            return Ok(());
+        }
+        if !(self.extra.is_empty() && self.deleted.is_empty() && self.peeked.is_none()) {
+            while let Some(s) = self.next_sample()? {
+                out.push(s);
+            }
+            return Ok(());
+        }
+        // Nothing to merge or skip: decode the chunks straight into `out`.
+        let announced: usize = self
+            .chunks
+            .iter()
+            .map(|c| usize::from(chunk_num_samples(c.data.as_ref())))
+            .sum();
+        out.reserve(announced.saturating_add(self.cur.as_ref().map_or(0, |c| c.len())));
+        loop {
+            if let Some(it) = self.cur.as_mut() {
+                match it.drain_range(out, self.mint, self.maxt) {
+                    Ok(false) => self.cur = None,
+                    Ok(true) => {
+                        self.cur = None;
+                        self.chunks.clear();
+                        self.done = true;
+                        return Ok(());
+                    }
+                    Err(e) => {
+                        self.cur = None;
+                        self.done = true;
+                        return Err(Error::Decode(format!("series {}: {e}", self.series)).into());
+                    }
+                }
+            }
+            match self.open_next_chunk() {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.done = true;
+                    return Ok(());
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
     fn next_sample(&mut self) -> strata_model::Result<Option<(i64, f64)>> {
         if self.done {
             return Ok(None);
@@ -200,6 +258,34 @@ mod tests {
             v.push(s);
         }
         v
+    }
+
+    #[test]
+    fn drain_into_matches_sample_by_sample() {
+        let mk = || {
+            vec![
+                chunk(&[(1, 1.0), (2, 2.5), (3, -3.0), (5, 0.1)]),
+                chunk(&[(10, 10.0), (11, f64::NAN), (13, 1e300)]),
+                chunk(&[(20, 7.0), (21, 7.0)]),
+            ]
+        };
+        for (mint, maxt) in [(0, 100), (2, 11), (3, 3), (6, 9), (12, 20), (30, 40)] {
+            let want = all(ChunkSamples::new(
+                "s".into(),
+                mk(),
+                mint,
+                maxt,
+                vec![],
+                vec![],
+            ));
+            let mut got = Vec::new();
+            ChunkSamples::new("s".into(), mk(), mint, maxt, vec![], vec![])
+                .drain_into(&mut got)
+                .unwrap();
+            let bits =
+                |v: &[(i64, f64)]| v.iter().map(|p| (p.0, p.1.to_bits())).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "{mint} {maxt}");
+        }
     }
 
     #[test]

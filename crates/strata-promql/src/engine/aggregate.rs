@@ -78,6 +78,11 @@ pub struct GroupCache {
     numbers: HashMap<(usize, Labels), usize>,
     /// Group number -> group labels.
     labels: Vec<Labels>,
+    /// Aggregation node -> (label set identity, group number) by input position at the
+    /// last step: steps of a range query see the same series in the same order, so
+    /// most lookups are answered without hashing. Every identity here is also a key of
+    /// `by_series`, which keeps it alive.
+    seq: FastMap<usize, Vec<(usize, usize)>>,
 }
 
 impl GroupCache {
@@ -94,6 +99,40 @@ impl GroupCache {
         self.by_series
             .insert((node, metric.ptr_id()), (metric.clone(), g));
         g
+    }
+
+    /// [`GroupCache::group`] of the `i`-th input sample, first checking what position
+    /// `i` held at the previous step (`seq`, from [`GroupCache::take_seq`]).
+    fn group_at(
+        &mut self,
+        seq: &mut Vec<(usize, usize)>,
+        i: usize,
+        node: usize,
+        metric: &Labels,
+        grouping: &[String],
+        without: bool,
+    ) -> usize {
+        let id = metric.ptr_id();
+        if let Some(&(p, g)) = seq.get(i)
+            && p == id
+        {
+            return g;
+        }
+        let g = self.group(node, metric, grouping, without);
+        if seq.len() <= i {
+            // 0 never is the identity of a live label set.
+            seq.resize(i + 1, (0, 0));
+        }
+        seq[i] = (id, g);
+        g
+    }
+
+    fn take_seq(&mut self, node: usize) -> Vec<(usize, usize)> {
+        self.seq.remove(&node).unwrap_or_default()
+    }
+
+    fn put_seq(&mut self, node: usize, seq: Vec<(usize, usize)>) {
+        self.seq.insert(node, seq);
     }
 
     fn labels(&self, g: usize) -> Labels {
@@ -252,13 +291,14 @@ pub fn aggregate(
     }
     let mut index = StepGroups::new();
     let mut groups: Vec<Group> = Vec::new();
-    for s in input {
+    let mut seq = cache.take_seq(node);
+    for (i, s) in input.into_iter().enumerate() {
         let Some(f) = float(&s) else {
             return Err(QueryError::Execution(
                 "aggregating native histograms is not supported".into(),
             ));
         };
-        let g = cache.group(node, &s.metric, &grouping, without);
+        let g = cache.group_at(&mut seq, i, node, &s.metric, &grouping, without);
         let gi = match index.get_or_insert(g, groups.len()) {
             Some(i) => i,
             None => {
@@ -321,6 +361,7 @@ pub fn aggregate(
             _ => {}
         }
     }
+    cache.put_seq(node, seq);
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
         let v = match op {
@@ -626,6 +667,34 @@ mod tests {
         // Another aggregation node groups independently.
         assert_ne!(cache.group(2, &a, &[], false), ga);
         assert_eq!(cache.labels(ga), Labels::new(&[("job", "x")]).unwrap());
+    }
+
+    #[test]
+    fn positional_lookups_agree_with_group() {
+        let mut cache = GroupCache::default();
+        let a = Labels::new(&[("job", "x"), ("i", "1")]).unwrap();
+        let b = Labels::new(&[("job", "y"), ("i", "2")]).unwrap();
+        let by = vec!["job".to_string()];
+        let (ga, gb) = (
+            cache.group(3, &a, &by, false),
+            cache.group(3, &b, &by, false),
+        );
+        let mut seq = cache.take_seq(3);
+        // Same order twice, then swapped, then one missing.
+        for order in [[&a, &b], [&a, &b], [&b, &a]] {
+            assert_eq!(
+                cache.group_at(&mut seq, 0, 3, order[0], &by, false),
+                cache.group(3, order[0], &by, false)
+            );
+            assert_eq!(
+                cache.group_at(&mut seq, 1, 3, order[1], &by, false),
+                cache.group(3, order[1], &by, false)
+            );
+        }
+        assert_eq!(cache.group_at(&mut seq, 0, 3, &a, &by, false), ga);
+        assert_eq!(cache.group_at(&mut seq, 0, 3, &b, &by, false), gb);
+        cache.put_seq(3, seq);
+        assert_eq!(cache.take_seq(3).len(), 2);
     }
 
     #[test]

@@ -425,11 +425,13 @@ impl Evaluator {
             && let Some(series) = pre.series.get(&selector_key(vs))
         {
             {
+                let counts_resets = matches!(name, "rate" | "increase");
                 for s in series {
                     let w = s.window(lo, hi);
                     if w.is_empty() {
                         continue;
                     }
+                    let resets = counts_resets.then(|| s.resets_in(w.clone()));
                     matrix.push(RangeSeries {
                         metric: &s.labels,
                         floats: &s.floats[w],
@@ -437,6 +439,7 @@ impl Evaluator {
                         range_start: start,
                         range_end: end,
                         drop_name: false,
+                        resets,
                     });
                 }
             }
@@ -454,6 +457,7 @@ impl Evaluator {
                     range_start: *start,
                     range_end: *end,
                     drop_name: s.drop_name,
+                    resets: None,
                 });
             }
         }

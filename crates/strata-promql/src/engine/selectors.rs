@@ -3,7 +3,7 @@
 //! `getTimeRangesForSelector`); evaluation steps then find their samples by binary
 //! search.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::collections::HashMap;
 
 use strata_model::storage::{Querier, Queryable, SelectHints};
@@ -38,6 +38,9 @@ pub struct LoadedSeries {
     pub floats: Vec<(i64, f64)>,
     window_cursor: Cell<(i64, usize, i64, usize)>,
     instant_cursor: Cell<(i64, usize)>,
+    /// `resets[i]`: the number of `j <= i` with `floats[j].1 < floats[j - 1].1`,
+    /// computed on first use; `None` when the series has no reset at all.
+    resets: OnceCell<Option<Vec<u32>>>,
 }
 
 /// The first index at or after `from` whose timestamp is after `t` (`f` sorted and every
@@ -61,6 +64,42 @@ impl LoadedSeries {
             floats,
             window_cursor: Cell::new((i64::MIN, 0, i64::MIN, 0)),
             instant_cursor: Cell::new((i64::MIN, 0)),
+            resets: OnceCell::new(),
+        }
+    }
+
+    /// Records that the series has no counter reset, if so (cheap while its samples
+    /// are in cache; [`LoadedSeries::resets_in`] would otherwise scan them later).
+    pub fn note_if_no_resets(&self) {
+        if !self.floats.windows(2).any(|p| p[1].1 < p[0].1) {
+            let _ = self.resets.set(None);
+        }
+    }
+
+    /// The number of counter resets inside `floats[w]` (pairs of neighbours within the
+    /// range whose later value is lower).
+    pub fn resets_in(&self, w: std::ops::Range<usize>) -> u32 {
+        if w.len() < 2 {
+            return 0;
+        }
+        let prefix = self.resets.get_or_init(|| {
+            if !self.floats.windows(2).any(|p| p[1].1 < p[0].1) {
+                return None;
+            }
+            let mut acc = 0u32;
+            let mut out = Vec::with_capacity(self.floats.len());
+            out.push(0);
+            for p in self.floats.windows(2) {
+                if p[1].1 < p[0].1 {
+                    acc += 1;
+                }
+                out.push(acc);
+            }
+            Some(out)
+        });
+        match prefix {
+            Some(p) => p[w.end - 1] - p[w.start],
+            None => 0,
         }
     }
 
@@ -352,22 +391,20 @@ pub fn preload(storage: &dyn Queryable, expr: &Expr, qt: &QueryTimes) -> Result<
     let maxt = wanted.iter().map(|w| w.end).max().unwrap_or(0);
     let querier = storage.querier(mint, maxt)?;
     for w in wanted {
-        let mut series = select(querier.as_ref(), &w.matchers, w.start, w.end)?;
-        if w.range {
-            for s in &mut series {
-                s.floats.retain(|p| !is_stale_nan(p.1));
-            }
-        }
+        let series = select(querier.as_ref(), &w.matchers, w.start, w.end, w.range)?;
         pre.series.insert(w.key, series);
     }
     Ok(pre)
 }
 
+/// The series matching `matchers` with their samples in `[start, end]`; for a range
+/// selector (`range`) without staleness markers.
 fn select(
     q: &dyn Querier,
     matchers: &[Matcher],
     start: i64,
     end: i64,
+    range: bool,
 ) -> Result<Vec<LoadedSeries>> {
     let hints = SelectHints {
         start,
@@ -387,7 +424,15 @@ fn select(
             floats.sort_by_key(|p| p.0);
             floats.dedup_by_key(|p| p.0);
         }
-        out.push(LoadedSeries::new(labels, floats));
+        if range {
+            floats.retain(|p| !is_stale_nan(p.1));
+        }
+        let s = LoadedSeries::new(labels, floats);
+        if range {
+            // While the samples are still in cache.
+            s.note_if_no_resets();
+        }
+        out.push(s);
     }
     out.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(out)
@@ -443,6 +488,27 @@ mod tests {
                 );
             }
             assert_eq!(s.instant(t, 300), instant_sample(&f, t, 300), "{t}");
+        }
+    }
+
+    #[test]
+    fn reset_counts_match_a_scan() {
+        let vals = [1.0, 2.0, 0.5, 3.0, 3.0, f64::NAN, 1.0, 0.0, 4.0, 2.0];
+        let f: Vec<(i64, f64)> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as i64, *v))
+            .collect();
+        let s = LoadedSeries::new(Labels::empty(), f.clone());
+        let mono = LoadedSeries::new(Labels::empty(), vec![(0, 1.0), (1, 1.0), (2, 5.0)]);
+        for lo in 0..f.len() {
+            for hi in lo..=f.len() {
+                let want = f[lo..hi].windows(2).filter(|p| p[1].1 < p[0].1).count() as u32;
+                assert_eq!(s.resets_in(lo..hi), want, "{lo}..{hi}");
+                if hi <= 3 {
+                    assert_eq!(mono.resets_in(lo..hi), 0);
+                }
+            }
         }
     }
 

@@ -123,10 +123,19 @@ impl<'a> BitReader<'a> {
             return Err(Self::eof());
         }
         // Load up to 8 bytes from the current byte, big-endian, zero-padded at the end.
-        let mut window = [0u8; 8];
-        let avail = (self.b.len() - self.pos).min(8);
-        window[..avail].copy_from_slice(&self.b[self.pos..self.pos + avail]);
-        let word = u64::from_be_bytes(window) << self.used;
+        let word = match self.b.get(self.pos..self.pos + 8) {
+            Some(w) => {
+                let mut window = [0u8; 8];
+                window.copy_from_slice(w);
+                u64::from_be_bytes(window)
+            }
+            None => {
+                let mut window = [0u8; 8];
+                let avail = self.b.len() - self.pos;
+                window[..avail].copy_from_slice(&self.b[self.pos..]);
+                u64::from_be_bytes(window)
+            }
+        } << self.used;
         let v = word >> (64 - u32::from(n));
         self.pos = end_bit / 8;
         self.used = (end_bit % 8) as u8;

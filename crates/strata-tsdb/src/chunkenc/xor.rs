@@ -209,6 +209,37 @@ impl<B: AsRef<[u8]>> XorIter<B> {
         self.st.next(self.data.as_ref())
     }
 
+    /// Decodes the remaining samples into `out`, keeping those in `[mint, maxt]`.
+    /// Returns true when it stopped at a sample after `maxt` (the rest of the chunk is
+    /// left unread). Same samples and errors as repeated [`XorIter::next_sample`].
+    pub fn drain_range(&mut self, out: &mut Vec<(i64, f64)>, mint: i64, maxt: i64) -> Result<bool> {
+        let st = &mut self.st;
+        if st.failed {
+            return Ok(false);
+        }
+        let mut r = BitReader::at(self.data.as_ref(), st.bitpos);
+        while st.read < st.total {
+            if let Err(e) = st.decode_one(&mut r) {
+                st.failed = true;
+                return Err(Error::Decode(format!(
+                    "XOR chunk with {} samples: sample {}: {e}",
+                    st.total, st.read
+                )));
+            }
+            st.read += 1;
+            if st.t < mint {
+                continue;
+            }
+            if st.t > maxt {
+                st.bitpos = r.bit_position();
+                return Ok(true);
+            }
+            out.push((st.t, f64::from_bits(st.v)));
+        }
+        st.bitpos = r.bit_position();
+        Ok(false)
+    }
+
     /// Decodes all remaining samples.
     pub fn collect_all(mut self) -> Result<Vec<(i64, f64)>> {
         let mut v = Vec::with_capacity(self.len());

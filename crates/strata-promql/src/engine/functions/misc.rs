@@ -196,6 +196,7 @@ mod tests {
             range_start: 0,
             range_end: 60_000,
             drop_name: false,
+            resets: None,
         };
         let r = run_with(
             "absent_over_time",

@@ -55,6 +55,9 @@ pub struct RangeSeries<'a> {
     pub range_end: i64,
     /// The series' name is already marked for removal by an inner function.
     pub drop_name: bool,
+    /// How many counter resets (a float sample lower than the one before it) `floats`
+    /// holds, when the caller knows it; lets `rate`/`increase` skip their scan.
+    pub resets: Option<u32>,
 }
 
 /// One evaluated argument.

@@ -227,6 +227,7 @@ fn histograms_and_names() {
         range_start: -60_000,
         range_end: 60_000,
         drop_name: false,
+        resets: None,
     };
     let r = run("min_over_time", vec![Arg::Matrix(vec![w])], MIN);
     assert_eq!(r.one(), 0.0);
@@ -278,7 +279,7 @@ proptest::proptest! {
         let mut pts = pts;
         pts.sort_by_key(|p| p.0);
         let m = lbl(&[("__name__", "x")]);
-        let w = RangeSeries { metric: &m, floats: &pts, histograms: &[], range_start: i64::MIN, range_end: i64::MAX, drop_name: false };
+        let w = RangeSeries { metric: &m, floats: &pts, histograms: &[], range_start: i64::MIN, range_end: i64::MAX, drop_name: false, resets: None };
         for name in ["avg_over_time", "sum_over_time", "count_over_time", "min_over_time", "max_over_time",
                      "stddev_over_time", "stdvar_over_time", "mad_over_time", "last_over_time", "first_over_time",
                      "present_over_time", "ts_of_first_over_time", "ts_of_last_over_time",

@@ -87,7 +87,8 @@ pub(crate) fn extrapolated_rate(
         return None;
     }
     let mut result = last_v - first_v;
-    if is_counter {
+    // Known to hold no reset: the scan below would add nothing.
+    if is_counter && s.resets != Some(0) {
         for w in f.windows(2) {
             if w[1].1 < w[0].1 {
                 result += w[0].1;

@@ -265,6 +265,7 @@ proptest! {
             let w = super::super::RangeSeries {
                 metric: &m, floats: &pts, histograms: &[],
                 range_start: start, range_end: start.saturating_add(len), drop_name: false,
+                resets: None,
             };
             let _ = run(name, vec![Arg::Matrix(vec![w])], 0);
             for sm in [false, true] {

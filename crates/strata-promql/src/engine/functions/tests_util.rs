@@ -139,6 +139,7 @@ impl TestSeries {
             range_start: start,
             range_end: end,
             drop_name: false,
+            resets: None,
         }
     }
 
@@ -162,6 +163,7 @@ impl TestSeries {
             range_start: start,
             range_end: t,
             drop_name: false,
+            resets: None,
         }
     }
 }

@@ -86,6 +86,7 @@ fn changes_with_nan_and_histograms() {
         range_start: -1,
         range_end: 3 * MIN,
         drop_name: false,
+        resets: None,
     };
     // h1 h1 | 5 | h2: float<->histogram transitions count for both functions.
     let r = run("changes", vec![Arg::Matrix(vec![w])], 3 * MIN);
@@ -156,6 +157,7 @@ fn deriv_ignores_histograms_with_info() {
         range_start: -1,
         range_end: 2 * MIN,
         drop_name: false,
+        resets: None,
     };
     let r = run("deriv", vec![Arg::Matrix(vec![w])], 2 * MIN);
     assert_close(r.one(), 10.0 / 60.0);
@@ -214,7 +216,7 @@ proptest::proptest! {
         let mut pts = pts;
         pts.sort_by_key(|p| p.0);
         let m = lbl(&[("__name__", "x")]);
-        let w = RangeSeries { metric: &m, floats: &pts, histograms: &[], range_start: i64::MIN, range_end: i64::MAX, drop_name: false };
+        let w = RangeSeries { metric: &m, floats: &pts, histograms: &[], range_start: i64::MIN, range_end: i64::MAX, drop_name: false, resets: None };
         for name in ["changes", "resets", "deriv"] {
             let _ = run(name, vec![Arg::Matrix(vec![w])], t);
         }
