@@ -25,12 +25,7 @@ pub const TMP_DELETION_SUFFIX: &str = ".tmp-for-deletion";
 /// mid-chunk. Every Prometheus and Thanos reader accepts any count up to 65535.
 pub const SAMPLES_PER_CHUNK: usize = 240;
 
-/// Fsyncs a directory so that renames and new entries in it are durable.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io("fsync", dir, e))
-}
+pub use crate::fsutil::sync_dir;
 
 /// Streams sorted series into a new block.
 pub struct BlockWriter {

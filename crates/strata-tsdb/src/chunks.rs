@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::encoding::{crc32c, put_uvarint, uvarint};
 use crate::error::{Error, Result};
+use crate::fsutil::sync_dir;
 use crate::mmap::SharedBytes;
 
 /// Magic number at the start of every chunk segment file.
@@ -166,12 +167,6 @@ impl ChunkWriter {
         sync_dir(&self.dir)?;
         Ok(self.total)
     }
-}
-
-/// Fsyncs a directory so that new entries in it are durable.
-pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    let d = File::open(dir).map_err(|e| Error::io("open dir", dir, e))?;
-    d.sync_all().map_err(|e| Error::io("fsync dir", dir, e))
 }
 
 #[derive(Clone)]

@@ -18,6 +18,7 @@ pub mod chunks;
 pub mod db;
 pub mod encoding;
 pub mod error;
+pub mod fsutil;
 pub mod head;
 pub mod index;
 pub mod meta;

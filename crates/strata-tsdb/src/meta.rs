@@ -5,13 +5,10 @@
 //! do not know (such as the `thanos` section Thanos adds) are kept in `extra` and written
 //! back unchanged. Files are written like Prometheus writes them: tab-indented JSON.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunks::sync_dir;
 use crate::error::{Error, Result};
 
 /// File name of the block metadata.
@@ -170,21 +167,7 @@ pub fn write_meta(dir: &Path, meta: &BlockMeta) -> Result<()> {
         reason,
     })?;
     let bytes = meta.to_json()?;
-    let path = dir.join(META_FILENAME);
-    let tmp = dir.join(format!("{META_FILENAME}.tmp"));
-    let res = (|| {
-        let mut f = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-        f.write_all(&bytes)
-            .map_err(|e| Error::io("write", &tmp, e))?;
-        f.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
-        drop(f);
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io("rename", &tmp, e))?;
-        sync_dir(dir)
-    })();
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res
+    crate::fsutil::write_atomically(dir, META_FILENAME, &bytes)
 }
 
 /// Reads and validates `dir/meta.json`.

@@ -6,11 +6,8 @@
 //! entries (the version byte is not covered).
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 
-use crate::chunks::sync_dir;
 use crate::encoding::{DecBuf, EncBuf, crc32c};
 use crate::error::{Error, Result};
 
@@ -174,22 +171,9 @@ pub fn decode_tombstones(b: &[u8], what: &str) -> Result<Tombstones> {
 /// Writes `dir/tombstones` atomically (temporary file, fsync, rename, directory fsync).
 /// Returns the file size.
 pub fn write_tombstones(dir: &Path, t: &Tombstones) -> Result<u64> {
-    let path = dir.join(TOMBSTONES_FILENAME);
-    let tmp = dir.join(format!("{TOMBSTONES_FILENAME}.tmp"));
     let bytes = encode_tombstones(t);
-    let res = (|| {
-        let mut f = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-        f.write_all(&bytes)
-            .map_err(|e| Error::io("write", &tmp, e))?;
-        f.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
-        drop(f);
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io("rename", &tmp, e))?;
-        sync_dir(dir)
-    })();
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res.map(|()| bytes.len() as u64)
+    crate::fsutil::write_atomically(dir, TOMBSTONES_FILENAME, &bytes)?;
+    Ok(bytes.len() as u64)
 }
 
 /// Reads `dir/tombstones`; a missing file means no tombstones.

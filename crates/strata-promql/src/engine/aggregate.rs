@@ -8,6 +8,7 @@ use strata_model::Labels;
 use strata_model::gofmt::go_format_g;
 use strata_model::labels::METRIC_NAME;
 
+use super::functions::quantile;
 use crate::error::{QueryError, Result};
 use crate::parser::ast::AggregateOp;
 use crate::value::{Annotations, Sample, SampleValue};
@@ -191,31 +192,6 @@ pub fn ratio_keeps(r: f64, metric: &Labels) -> bool {
     (r >= 0.0 && offset < r) || (r < 0.0 && offset >= 1.0 + r)
 }
 
-/// Prometheus' `quantile` over plain values (NaN sorts first).
-pub fn quantile(q: f64, mut values: Vec<f64>) -> f64 {
-    if values.is_empty() || q.is_nan() {
-        return f64::NAN;
-    }
-    if q < 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if q > 1.0 {
-        return f64::INFINITY;
-    }
-    values.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Less,
-        (false, true) => std::cmp::Ordering::Greater,
-        _ => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
-    });
-    let n = values.len() as f64;
-    let rank = q * (n - 1.0);
-    let lower = rank.floor().max(0.0);
-    let upper = (lower + 1.0).min(n - 1.0);
-    let weight = rank - rank.floor();
-    values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
-}
-
 #[derive(Default)]
 struct Group {
     labels: Labels,
@@ -363,14 +339,14 @@ pub fn aggregate(
     }
     cache.put_seq(node, seq);
     let mut out = Vec::with_capacity(groups.len());
-    for g in groups {
+    for mut g in groups {
         let v = match op {
             AggregateOp::Avg if g.incremental_mean => g.mean + g.kahan_c,
             AggregateOp::Avg => g.value / g.count + g.kahan_c / g.count,
             AggregateOp::Count => g.count,
             AggregateOp::Stdvar => g.value / g.count,
             AggregateOp::Stddev => (g.value / g.count).sqrt(),
-            AggregateOp::Quantile => quantile(q, g.values),
+            AggregateOp::Quantile => quantile(q, &mut g.values),
             AggregateOp::Sum => g.value + g.kahan_c,
             _ => g.value,
         };
@@ -699,9 +675,9 @@ mod tests {
 
     #[test]
     fn quantile_interpolates() {
-        assert_eq!(quantile(0.5, vec![1.0, 2.0, 3.0, 4.0]), 2.5);
-        assert!(quantile(f64::NAN, vec![1.0]).is_nan());
-        assert_eq!(quantile(2.0, vec![1.0]), f64::INFINITY);
+        assert_eq!(quantile(0.5, &mut [4.0, 2.0, 3.0, 1.0]), 2.5);
+        assert!(quantile(f64::NAN, &mut [1.0]).is_nan());
+        assert_eq!(quantile(2.0, &mut [1.0]), f64::INFINITY);
     }
 
     #[test]

@@ -85,11 +85,7 @@ pub fn list_segments(dir: &Path) -> Result<Vec<u32>> {
         .collect())
 }
 
-/// fsyncs a directory so that created, renamed or deleted entries are durable.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    let f = fs::File::open(dir).map_err(|e| Error::io("open dir", dir, e))?;
-    f.sync_all().map_err(|e| Error::io("fsync dir", dir, e))
-}
+pub use crate::fsutil::sync_dir;
 
 /// Appends the header and data of one fragment.
 pub(crate) fn put_fragment(out: &mut Vec<u8>, typ: u8, data: &[u8]) {
