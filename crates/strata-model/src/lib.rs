@@ -8,6 +8,7 @@
 pub mod duration;
 pub mod error;
 pub mod gofmt;
+pub mod histogram;
 pub mod labels;
 pub mod matcher;
 pub mod merge;

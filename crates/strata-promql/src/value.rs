@@ -2,38 +2,7 @@
 
 use strata_model::Labels;
 
-/// A native histogram with float counts (Prometheus' `FloatHistogram`); exponential
-/// schemas -4..8 and the custom-buckets schema -53.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FloatHistogram {
-    pub counter_reset_hint: CounterResetHint,
-    pub schema: i32,
-    pub zero_threshold: f64,
-    pub zero_count: f64,
-    pub count: f64,
-    pub sum: f64,
-    pub positive_spans: Vec<Span>,
-    pub negative_spans: Vec<Span>,
-    pub positive_buckets: Vec<f64>,
-    pub negative_buckets: Vec<f64>,
-    pub custom_values: Vec<f64>,
-}
-
-/// A run of consecutive buckets: `offset` from the end of the previous span.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Span {
-    pub offset: i32,
-    pub length: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CounterResetHint {
-    #[default]
-    Unknown,
-    CounterReset,
-    NotCounterReset,
-    Gauge,
-}
+pub use strata_model::histogram::{CounterResetHint, FloatHistogram, Span};
 
 /// A sample's value: a float or a native histogram.
 #[derive(Debug, Clone, PartialEq)]

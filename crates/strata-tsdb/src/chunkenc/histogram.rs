@@ -30,10 +30,10 @@ const HEADER_MASK: u8 = 0b1100_0000;
 const HEADER_SIZE: usize = 3;
 
 /// Counter reset hints of a decoded histogram, with Prometheus' numbering.
-pub const HINT_UNKNOWN: u8 = 0;
-pub const HINT_COUNTER_RESET: u8 = 1;
-pub const HINT_NOT_COUNTER_RESET: u8 = 2;
-pub const HINT_GAUGE: u8 = 3;
+pub const HINT_UNKNOWN: CounterResetHint = CounterResetHint::Unknown;
+pub const HINT_COUNTER_RESET: CounterResetHint = CounterResetHint::CounterReset;
+pub const HINT_NOT_COUNTER_RESET: CounterResetHint = CounterResetHint::NotCounterReset;
+pub const HINT_GAUGE: CounterResetHint = CounterResetHint::Gauge;
 
 /// The schema of histograms with custom bucket bounds.
 pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;
@@ -44,36 +44,7 @@ pub const EXPONENTIAL_SCHEMA_MAX_RESERVED: i32 = 52;
 /// The bit pattern of Prometheus' staleness marker.
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
 
-/// A run of consecutive buckets: `offset` is the gap to the previous span's end (or
-/// the index of the first bucket for the first span).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Span {
-    pub offset: i32,
-    pub length: u32,
-}
-
-/// A native histogram with float counts; bucket counts are absolute.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FloatHistogram {
-    pub counter_reset_hint: u8,
-    pub schema: i32,
-    pub zero_threshold: f64,
-    pub zero_count: f64,
-    pub count: f64,
-    pub sum: f64,
-    pub positive_spans: Vec<Span>,
-    pub negative_spans: Vec<Span>,
-    pub positive_buckets: Vec<f64>,
-    pub negative_buckets: Vec<f64>,
-    pub custom_values: Vec<f64>,
-}
-
-impl FloatHistogram {
-    /// True for the staleness marker (a histogram whose sum is the stale NaN).
-    pub fn is_stale(&self) -> bool {
-        self.sum.to_bits() == STALE_NAN_BITS
-    }
-}
+pub use strata_model::histogram::{CounterResetHint, FloatHistogram, Span};
 
 /// One decoded sample of a histogram chunk.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,7 +124,7 @@ fn bucket_count(br: &BitReader<'_>, spans: &[Span], bits_per_bucket: u64) -> Res
     Ok(n as usize)
 }
 
-fn counter_reset_hint(header: u8, num_read: usize) -> u8 {
+fn counter_reset_hint(header: u8, num_read: usize) -> CounterResetHint {
     match header {
         HEADER_GAUGE => HINT_GAUGE,
         _ if num_read > 1 => HINT_NOT_COUNTER_RESET,
