@@ -114,11 +114,32 @@ impl Labels {
     /// (Prometheus treats an empty value as an absent label); empty or duplicate names are
     /// an error.
     pub fn new<N: AsRef<str>, V: AsRef<str>>(pairs: &[(N, V)]) -> Result<Self> {
-        let mut b = LabelsBuilder::new();
-        for (n, v) in pairs {
-            b.push(n.as_ref(), v.as_ref());
+        let mut v: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(n, v)| (n.as_ref(), v.as_ref()))
+            .collect();
+        Self::from_unsorted(&mut v, NameValidation::Utf8)
+    }
+
+    /// Sorts `pairs` by name (senders usually send them sorted already), rejects empty,
+    /// invalid or duplicate names, drops empty values, and encodes the rest. Borrows the
+    /// strings: no allocation but the result's.
+    pub fn from_unsorted(pairs: &mut [(&str, &str)], scheme: NameValidation) -> Result<Self> {
+        if !pairs.is_sorted_by(|a, b| a.0 <= b.0) {
+            pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
         }
-        b.build()
+        for w in pairs.windows(2) {
+            if w[0].0 == w[1].0 {
+                return Err(Error::InvalidLabels {
+                    labels: Labels::from_sorted(pairs.iter().copied()).to_string(),
+                    reason: format!("duplicate label name {:?}", w[0].0),
+                });
+            }
+        }
+        for (n, _) in pairs.iter() {
+            validate_label_name(n, scheme)?;
+        }
+        Ok(Labels::from_sorted(pairs.iter().copied()))
     }
 
     /// Builds from pairs that the caller guarantees are sorted by name, unique and valid
@@ -399,24 +420,13 @@ impl LabelsBuilder {
     }
 
     /// Sorts, checks and encodes the pairs.
-    pub fn build(mut self) -> Result<Labels> {
-        self.pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        for w in self.pairs.windows(2) {
-            if w[0].0 == w[1].0 {
-                let shown =
-                    Labels::from_sorted(self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-                return Err(Error::InvalidLabels {
-                    labels: shown.to_string(),
-                    reason: format!("duplicate label name {:?}", w[0].0),
-                });
-            }
-        }
-        for (n, _) in &self.pairs {
-            validate_label_name(n, self.scheme)?;
-        }
-        Ok(Labels::from_sorted(
-            self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        ))
+    pub fn build(self) -> Result<Labels> {
+        let mut v: Vec<(&str, &str)> = self
+            .pairs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        Labels::from_unsorted(&mut v, self.scheme)
     }
 }
 
