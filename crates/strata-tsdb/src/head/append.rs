@@ -114,7 +114,8 @@ impl<'a> Appender<'a> {
         let ooo_min = head_max.map(|m| m.saturating_sub(opts.out_of_order_window));
 
         // Newest (t, value bits) per series as this commit goes along.
-        let mut last: RefMap<(i64, u64, bool)> = RefMap::default();
+        let mut last: RefMap<(i64, u64, bool)> =
+            RefMap::with_capacity_and_hasher(self.staged.len(), Default::default());
         let mut accepted: Vec<RefSample> = Vec::with_capacity(self.staged.len());
         let mut ooo_flags: Vec<bool> = Vec::with_capacity(self.staged.len());
         let mut new_series: Vec<RefSeries> = Vec::new();
