@@ -172,10 +172,20 @@ impl<B: AsRef<[u8]> + Send> SampleIterator for ChunkSamples<B> {
             return Ok(());
         }
         // Nothing to merge or skip: decode the chunks straight into `out`.
+        // Reserve for the samples expected inside [mint, maxt]: each chunk's count scaled
+        // by how much of its time range overlaps (reserving whole chunks for a short
+        // lookback window would multiply a large query's memory).
+        let (mint, maxt) = (self.mint, self.maxt);
         let announced: usize = self
             .chunks
             .iter()
-            .map(|c| usize::from(chunk_num_samples(c.data.as_ref())))
+            .map(|c| {
+                let n = f64::from(chunk_num_samples(c.data.as_ref()));
+                let span = (c.maxt as f64 - c.mint as f64).max(0.0) + 1.0;
+                let overlap =
+                    (maxt.min(c.maxt) as f64 - mint.max(c.mint) as f64 + 1.0).clamp(0.0, span);
+                (n * overlap / span).ceil() as usize
+            })
             .sum();
         out.reserve(announced.saturating_add(self.cur.as_ref().map_or(0, |c| c.len())));
         loop {
