@@ -8,23 +8,10 @@ use strata_model::Labels;
 use strata_model::gofmt::go_format_g;
 use strata_model::labels::METRIC_NAME;
 
-use super::functions::quantile;
+use super::functions::{kahan_inc, quantile};
 use crate::error::{QueryError, Result};
 use crate::parser::ast::AggregateOp;
 use crate::value::{Annotations, Sample, SampleValue};
-
-/// Kahan–Neumaier increment (Prometheus' `kahansum.Inc`).
-pub fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
 
 /// The grouping labels of `metric` (Prometheus' `generateGroupingLabels`).
 pub fn grouping_labels(metric: &Labels, grouping: &[String], without: bool) -> Labels {

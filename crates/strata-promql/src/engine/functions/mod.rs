@@ -289,7 +289,8 @@ pub(crate) fn go_min(a: f64, b: f64) -> f64 {
     if a < b { a } else { b }
 }
 
-/// Neumaier-compensated addition: returns the new sum and compensation.
+/// Kahan–Neumaier compensated addition (Prometheus' `kahansum.Inc`): the new sum and
+/// compensation.
 pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
     let t = sum + inc;
     let c = if t.is_infinite() {
