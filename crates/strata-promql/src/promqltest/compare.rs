@@ -228,22 +228,29 @@ pub fn check_value(eval: &Eval, value: &Value) -> Result<(), String> {
     }
 }
 
+/// Fails when the number of result series differs from the expected one, listing what
+/// came back.
+fn check_count<'a>(
+    expected: usize,
+    got: impl ExactSizeIterator<Item = &'a Labels>,
+) -> Result<(), String> {
+    if expected == got.len() {
+        return Ok(());
+    }
+    let n = got.len();
+    let names: Vec<String> = got.map(|l| l.to_string()).collect();
+    Err(format!(
+        "expected {expected} series, got {n}: {}",
+        names.join(", ")
+    ))
+}
+
 fn check_vector(
     exp: &[super::script::ExpectedSeries],
     got: &[crate::value::Sample],
     ordered: bool,
 ) -> Result<(), String> {
-    if exp.len() != got.len() {
-        return Err(format!(
-            "expected {} series, got {}: {}",
-            exp.len(),
-            got.len(),
-            got.iter()
-                .map(|s| s.metric.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    check_count(exp.len(), got.iter().map(|s| &s.metric))?;
     let mut by_labels: HashMap<&Labels, usize> = HashMap::new();
     for (i, s) in got.iter().enumerate() {
         if by_labels.insert(&s.metric, i).is_some() {
@@ -277,17 +284,7 @@ fn check_matrix(
     }
     let by_labels: BTreeMap<&Labels, &crate::value::Series> =
         got.iter().map(|s| (&s.metric, s)).collect();
-    if exp.len() != got.len() {
-        return Err(format!(
-            "expected {} series, got {}: {}",
-            exp.len(),
-            got.len(),
-            got.iter()
-                .map(|s| s.metric.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    check_count(exp.len(), got.iter().map(|s| &s.metric))?;
     for e in exp {
         let s = by_labels
             .get(&e.labels)
