@@ -1,0 +1,1 @@
+//! Thanos-compatible hashrings (placeholder; being built).
