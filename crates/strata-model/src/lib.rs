@@ -5,6 +5,7 @@
 //! the storage trait every query path reads through ([`storage`]) and Go-compatible text
 //! formatting helpers ([`gofmt`]) so our tools print exactly what Prometheus' tools print.
 
+pub mod clock;
 pub mod duration;
 pub mod error;
 pub mod gofmt;

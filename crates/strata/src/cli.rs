@@ -28,7 +28,7 @@ pub enum Command {
     /// Scrape targets, keep a WAL and remote-write (Prometheus agent mode).
     Agent(PendingArgs),
     /// Accept remote write into per-tenant TSDBs (Thanos receive).
-    Receive(PendingArgs),
+    Receive(ReceiveArgs),
     /// Answer PromQL over Store API endpoints (Thanos query).
     Query(PendingArgs),
     /// Serve blocks from object storage (Thanos store gateway).
@@ -95,6 +95,149 @@ pub struct UpArgs {
         default_value = "15s"
     )]
     pub scrape_interval: String,
+    #[command(flatten)]
+    pub receive: ReceiveCommonArgs,
+}
+
+/// Flags shared by `strata receive` and `strata up` (Thanos receive's spellings).
+#[derive(Debug, Args, Clone)]
+pub struct ReceiveCommonArgs {
+    /// HTTP header that names the tenant of a write request.
+    #[arg(
+        long = "receive.tenant-header",
+        env = "STRATA_RECEIVE_TENANT_HEADER",
+        default_value = "THANOS-TENANT"
+    )]
+    pub tenant_header: String,
+    /// Tenant of write requests that name none.
+    #[arg(
+        long = "receive.default-tenant-id",
+        env = "STRATA_RECEIVE_DEFAULT_TENANT_ID",
+        default_value = "default-tenant"
+    )]
+    pub default_tenant: String,
+    /// Label carrying the tenant id on the tenant's data (empty: none).
+    #[arg(
+        long = "receive.tenant-label-name",
+        env = "STRATA_RECEIVE_TENANT_LABEL_NAME",
+        default_value = "tenant_id"
+    )]
+    pub tenant_label: String,
+    /// YAML file with per-tenant write limits (Thanos' format); reloaded when it changes.
+    #[arg(
+        long = "receive.limits-config-file",
+        env = "STRATA_RECEIVE_LIMITS_CONFIG_FILE"
+    )]
+    pub limits_file: Option<PathBuf>,
+    /// External label of this receiver's data, `name="value"` (repeatable).
+    #[arg(long = "label", env = "STRATA_LABEL")]
+    pub labels: Vec<String>,
+    /// Flush and close a tenant's TSDB after this long without writes (0s: never).
+    #[arg(
+        long = "receive.tenant-idle-timeout",
+        env = "STRATA_RECEIVE_TENANT_IDLE_TIMEOUT",
+        default_value = "0s"
+    )]
+    pub tenant_idle_timeout: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Listen address of the remote-write endpoints (`/api/v1/receive`, `/api/v1/write`).
+    #[arg(
+        long = "remote-write.address",
+        env = "STRATA_REMOTE_WRITE_ADDRESS",
+        default_value = "0.0.0.0:19291"
+    )]
+    pub remote_write_address: SocketAddr,
+    /// Listen address of the HTTP server (metrics, health, Prometheus query API).
+    #[arg(
+        long = "http-address",
+        env = "STRATA_HTTP_ADDRESS",
+        default_value = "0.0.0.0:10902"
+    )]
+    pub http_address: SocketAddr,
+    /// Listen address of the gRPC server (Store API, forwarding between receivers).
+    #[arg(
+        long = "grpc-address",
+        env = "STRATA_GRPC_ADDRESS",
+        default_value = "0.0.0.0:10901"
+    )]
+    pub grpc_address: SocketAddr,
+    /// Directory of the tenants' TSDBs.
+    #[arg(long = "tsdb.path", env = "STRATA_TSDB_PATH", default_value = "./data")]
+    pub tsdb_path: PathBuf,
+    /// How long to keep blocks locally (Prometheus duration); 0 keeps everything.
+    #[arg(
+        long = "tsdb.retention",
+        env = "STRATA_TSDB_RETENTION",
+        default_value = "15d"
+    )]
+    pub retention: String,
+    /// Block duration: the head is cut into blocks of this length.
+    #[arg(
+        long = "tsdb.min-block-duration",
+        env = "STRATA_TSDB_MIN_BLOCK_DURATION",
+        default_value = "2h"
+    )]
+    pub block_duration: String,
+    /// Accept samples this much older than the newest one (0 disables).
+    #[arg(
+        long = "tsdb.out-of-order.time-window",
+        env = "STRATA_TSDB_OUT_OF_ORDER_TIME_WINDOW",
+        default_value = "0s"
+    )]
+    pub ooo_window: String,
+    /// Fsync the WAL on every commit.
+    #[arg(
+        long = "tsdb.wal-fsync",
+        env = "STRATA_TSDB_WAL_FSYNC",
+        default_value_t = false
+    )]
+    pub wal_fsync: bool,
+    /// Hashrings file (Thanos' JSON format); without it this receiver only ingests.
+    #[arg(long = "receive.hashrings-file", env = "STRATA_RECEIVE_HASHRINGS_FILE")]
+    pub hashrings_file: Option<PathBuf>,
+    /// How often the hashrings and limits files are checked for changes.
+    #[arg(
+        long = "receive.hashrings-file-refresh-interval",
+        env = "STRATA_RECEIVE_HASHRINGS_FILE_REFRESH_INTERVAL",
+        default_value = "5s"
+    )]
+    pub hashrings_refresh: String,
+    /// Hashring algorithm of rings that do not name one: ketama or hashmod.
+    #[arg(
+        long = "receive.hashrings-algorithm",
+        env = "STRATA_RECEIVE_HASHRINGS_ALGORITHM",
+        default_value = "ketama"
+    )]
+    pub hashrings_algorithm: String,
+    /// This receiver's endpoint as it appears in the hashring (unset: router only).
+    #[arg(long = "receive.local-endpoint", env = "STRATA_RECEIVE_LOCAL_ENDPOINT")]
+    pub local_endpoint: Option<String>,
+    /// How many receivers store each series; a write needs RF/2+1 of them.
+    #[arg(
+        long = "receive.replication-factor",
+        env = "STRATA_RECEIVE_REPLICATION_FACTOR",
+        default_value_t = 1
+    )]
+    pub replication_factor: u64,
+    /// Timeout of a forward request to a peer receiver.
+    #[arg(
+        long = "receive-forward-timeout",
+        env = "STRATA_RECEIVE_FORWARD_TIMEOUT",
+        default_value = "5s"
+    )]
+    pub forward_timeout: String,
+    /// Concurrent forward requests per write request.
+    #[arg(
+        long = "receive.forward.async-workers",
+        env = "STRATA_RECEIVE_FORWARD_ASYNC_WORKERS",
+        default_value_t = 5
+    )]
+    pub forward_workers: usize,
+    #[command(flatten)]
+    pub common: ReceiveCommonArgs,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 
 mod cli;
 mod logging;
+mod receive;
 mod tools;
 mod up;
 
@@ -23,7 +24,7 @@ fn main() -> ExitCode {
         Command::Up(args) => up::run(args),
         Command::Tools(t) => tools::run(t),
         Command::Agent(_) => not_built("agent", "the Strata agent (scrape, WAL, remote write)"),
-        Command::Receive(_) => not_built("receive", "the remote-write receiver"),
+        Command::Receive(args) => receive::run(args),
         Command::Query(_) => not_built("query", "the querier"),
         Command::Store(_) => not_built("store", "the store gateway"),
         Command::Compact(_) => not_built("compact", "the bucket compactor"),

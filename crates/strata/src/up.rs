@@ -3,7 +3,6 @@
 //! write and self-metrics on `--http-address`, and scrapes its own metrics into the
 //! TSDB; later components (shipping, store, fan-out) join it here.
 
-mod remote_write;
 mod selfmetrics;
 
 use std::sync::Arc;
@@ -17,14 +16,15 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use strata_model::duration::parse_duration_ms;
-use strata_tsdb::wal::{SyncPolicy, WalOptions};
-use strata_tsdb::{Db, DbOptions, HeadOptions};
+use strata_tsdb::Db;
 use tracing::{error, info, warn};
 
 use crate::cli::UpArgs;
 
 pub(crate) struct AppState {
+    /// The default tenant's TSDB: the self-scrape writes here.
     pub db: Arc<Db>,
+    pub receiver: Arc<strata_receive::Receiver>,
     pub instance: String,
     pub samples_appended: AtomicU64,
     pub start_time: f64,
@@ -38,73 +38,76 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     rt.block_on(serve(args))
 }
 
-fn db_options(args: &UpArgs) -> anyhow::Result<DbOptions> {
-    let retention = parse_duration_ms(&args.retention)?;
-    let block = parse_duration_ms(&args.block_duration)?;
-    anyhow::ensure!(block > 0, "--tsdb.min-block-duration must be positive");
-    Ok(DbOptions {
-        head: HeadOptions {
-            chunk_range: block,
-            out_of_order_window: parse_duration_ms(&args.ooo_window)?,
-            ..HeadOptions::default()
-        },
-        wal: WalOptions {
-            sync: if args.wal_fsync {
-                SyncPolicy::Always
-            } else {
-                SyncPolicy::Never
-            },
-            ..WalOptions::default()
-        },
-        retention: (retention > 0).then_some(retention),
-    })
-}
-
 async fn serve(args: UpArgs) -> anyhow::Result<()> {
-    let opts = db_options(&args)?;
+    let opts = crate::receive::db_options(
+        &args.retention,
+        &args.block_duration,
+        &args.ooo_window,
+        args.wal_fsync,
+    )?;
     let scrape_ms = parse_duration_ms(&args.scrape_interval)?;
     // 0 disables the self-scrape (e.g. when backfilling data older than the head window).
     let scrape_every = (scrape_ms > 0).then(|| Duration::from_millis(scrape_ms.max(1000) as u64));
-    let dir = args.data_dir.clone();
-    let db = tokio::task::spawn_blocking(move || Db::open(&dir, opts))
-        .await?
-        .with_context(|| format!("opening TSDB in {}", args.data_dir.display()))?;
+    let tsdb_dir = args.data_dir.join("tsdb");
+    let receiver = crate::receive::open_receiver(&args.receive, &tsdb_dir, opts).await?;
+    let db = receiver
+        .tsdb
+        .tenant(&receiver.opts.tenants.default_tenant)?
+        .db
+        .clone();
     let listener = tokio::net::TcpListener::bind(args.http_address)
         .await
         .with_context(|| format!("listening on {}", args.http_address))?;
     let local = listener.local_addr()?;
-    let db = Arc::new(db);
     let state = Arc::new(AppState {
         db: db.clone(),
+        receiver: receiver.clone(),
         instance: local.to_string(),
         samples_appended: AtomicU64::new(0),
         start_time: selfmetrics::now_seconds(),
     });
-    let api = strata_api::router(api_state(&args, db.clone()));
+    let api = strata_api::router(api_state(&args, &receiver, db.clone()));
     let app = Router::new()
         .route("/metrics", get(metrics))
-        .route("/api/v1/write", post(remote_write::handle))
-        .route("/api/v1/receive", post(remote_write::handle))
         .route("/api/v1/admin/tsdb/flush", post(flush))
-        .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
         .with_state(state.clone())
+        .merge(strata_receive::http::routes(receiver.clone()))
         .merge(api);
     info!(address = %local, data_dir = %args.data_dir.display(), "strata up: serving");
 
-    let bg = tokio::spawn(background(state.clone(), scrape_every));
+    let mut bg = vec![
+        tokio::spawn(background(state.clone(), scrape_every)),
+        tokio::spawn(crate::receive::maintain(receiver.clone())),
+    ];
+    if let Some(p) = &args.receive.limits_file {
+        bg.push(tokio::spawn(crate::receive::watch_limits(
+            receiver.clone(),
+            p.clone(),
+            Duration::from_secs(5),
+        )));
+    }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    bg.abort();
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || st.db.sync()).await??;
+    for t in bg {
+        t.abort();
+    }
+    let r = receiver.clone();
+    tokio::task::spawn_blocking(move || r.tsdb.sync_all()).await??;
     info!("strata up: stopped");
     Ok(())
 }
 
 /// The Prometheus HTTP API over the local TSDB.
-fn api_state(args: &UpArgs, db: Arc<Db>) -> strata_api::ApiState {
-    let mut st = strata_api::ApiState::new(db.clone(), strata_promql::Engine::default());
+fn api_state(
+    args: &UpArgs,
+    receiver: &strata_receive::Receiver,
+    db: Arc<Db>,
+) -> strata_api::ApiState {
+    let mut st = strata_api::ApiState::new(
+        Arc::new(crate::receive::queryable(receiver)),
+        strata_promql::Engine::default(),
+    );
     st.build_info = strata_api::BuildInfo {
         version: env!("CARGO_PKG_VERSION").into(),
         revision: option_env!("STRATA_GIT_REVISION")
@@ -123,6 +126,15 @@ fn api_state(args: &UpArgs, db: Arc<Db>) -> strata_api::ApiState {
         ("tsdb.out-of-order.time-window", args.ooo_window.clone()),
         ("tsdb.wal-fsync", args.wal_fsync.to_string()),
         ("scrape-interval", args.scrape_interval.clone()),
+        ("receive.tenant-header", args.receive.tenant_header.clone()),
+        (
+            "receive.default-tenant-id",
+            args.receive.default_tenant.clone(),
+        ),
+        (
+            "receive.tenant-label-name",
+            args.receive.tenant_label.clone(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -132,7 +144,8 @@ fn api_state(args: &UpArgs, db: Arc<Db>) -> strata_api::ApiState {
 }
 
 async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
-    let body = selfmetrics::render(&selfmetrics::gather(&st));
+    let mut body = selfmetrics::render(&selfmetrics::gather(&st));
+    body.push_str(&crate::receive::render_metrics(&st.receiver));
     (
         StatusCode::OK,
         [(
@@ -147,9 +160,9 @@ async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
 /// before planned maintenance).
 async fn flush(State(st): State<Arc<AppState>>) -> impl IntoResponse {
     let s = st.clone();
-    match tokio::task::spawn_blocking(move || s.db.flush()).await {
+    match tokio::task::spawn_blocking(move || s.receiver.tsdb.flush_all()).await {
         Ok(Ok(blocks)) => {
-            let ids: Vec<String> = blocks.iter().map(|b| b.ulid.clone()).collect();
+            let ids: Vec<String> = blocks.iter().map(|(_, b)| b.ulid.clone()).collect();
             (
                 StatusCode::OK,
                 serde_json::json!({"status": "success", "data": {"blocks": ids}}).to_string(),
@@ -166,11 +179,10 @@ async fn flush(State(st): State<Arc<AppState>>) -> impl IntoResponse {
     }
 }
 
-/// Self-scrape and compaction loop.
+/// Self-scrape loop.
 async fn background(st: Arc<AppState>, scrape_every: Option<Duration>) {
     let mut tick = tokio::time::interval(scrape_every.unwrap_or(Duration::from_secs(15)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_compact = std::time::Instant::now();
     loop {
         tick.tick().await;
         if scrape_every.is_some() {
@@ -183,22 +195,10 @@ async fn background(st: Arc<AppState>, scrape_every: Option<Duration>) {
                 Err(e) => error!(error = %e, "self-scrape task failed"),
             }
         }
-        if last_compact.elapsed() >= Duration::from_secs(60) {
-            last_compact = std::time::Instant::now();
-            let s = st.clone();
-            match tokio::task::spawn_blocking(move || s.db.compact()).await {
-                Ok(Ok(blocks)) if !blocks.is_empty() => {
-                    info!(blocks = blocks.len(), "compacted head")
-                }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => error!(error = %e, "compaction failed"),
-                Err(e) => error!(error = %e, "compaction task failed"),
-            }
-        }
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

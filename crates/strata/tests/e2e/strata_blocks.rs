@@ -172,6 +172,8 @@ fn strata_up_wal_is_read_by_promtool() {
         "strata up stderr: {rest:#?}"
     );
 
+    // The default tenant's TSDB, as Thanos receive lays tenants out.
+    let dir = dir.join("tsdb").join("default-tenant");
     assert!(dir.join("wal").is_dir(), "strata up keeps a WAL");
     let pdump = promtool_dump(&promtool, &dir, &[]);
     let series = parse_dump(&pdump);

@@ -1,0 +1,114 @@
+//! Writing one tenant's series into its TSDB: label validation, per-request limits, one
+//! atomic commit. An invalid request writes nothing (so the sender can fix and resend
+//! it); samples rejected by the TSDB as out of order, duplicate or too old are reported
+//! while the valid rest of the request is written (Thanos' 409 semantics).
+
+use std::sync::atomic::Ordering;
+
+use strata_model::Labels;
+use strata_model::labels::NameValidation;
+use strata_remote::rw1::TimeSeriesRef;
+use strata_tsdb::head::Appender;
+
+use crate::error::{Error, Result};
+use crate::limits::EffectiveLimits;
+use crate::multitsdb::TenantDb;
+
+/// What a local write did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct WriteOutcome {
+    pub series: usize,
+    /// Float samples written or identical to stored ones.
+    pub samples: usize,
+    pub histograms: usize,
+    pub exemplars: usize,
+    /// Samples rejected as out of order, duplicate or too old.
+    pub conflicts: usize,
+    /// The first conflict, naming the series and timestamps.
+    pub first_conflict: Option<String>,
+}
+
+/// Validates a series' labels as Prometheus' receiver does: at least one label, a
+/// metric name, no empty or duplicate names, names as UTF-8 (Prometheus 3). Unsorted
+/// labels are sorted.
+pub fn series_labels(pairs: &mut [(&str, &str)]) -> Result<Labels> {
+    let labels = Labels::from_unsorted(pairs, NameValidation::Utf8)
+        .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+    if labels.is_empty() {
+        return Err(Error::InvalidRequest("series with no labels".into()));
+    }
+    if labels.metric_name().is_none() {
+        return Err(Error::InvalidRequest(format!(
+            "series {labels} has no metric name (label __name__)"
+        )));
+    }
+    Ok(labels)
+}
+
+/// Stages one request's series for a tenant, then commits them at once.
+pub struct LocalWrite<'a> {
+    tenant: &'a TenantDb,
+    app: Appender<'a>,
+    limits: EffectiveLimits,
+    out: WriteOutcome,
+    staged_samples: u64,
+}
+
+impl<'a> LocalWrite<'a> {
+    pub fn new(tenant: &'a TenantDb, limits: EffectiveLimits) -> Self {
+        LocalWrite {
+            tenant,
+            app: tenant.db.appender(),
+            limits,
+            out: WriteOutcome::default(),
+            staged_samples: 0,
+        }
+    }
+
+    /// Validates and stages one decoded series.
+    pub fn add(&mut self, ts: &TimeSeriesRef<'_>) -> Result<()> {
+        self.out.series += 1;
+        if let Some(max) = self.limits.series
+            && self.out.series as u64 > max
+        {
+            return Err(Error::RequestTooLarge(format!(
+                "request has more than {max} series, the tenant's series limit per request"
+            )));
+        }
+        self.staged_samples += (ts.samples.len() + ts.histograms) as u64;
+        if let Some(max) = self.limits.samples
+            && self.staged_samples > max
+        {
+            return Err(Error::RequestTooLarge(format!(
+                "request has more than {max} samples, the tenant's sample limit per request"
+            )));
+        }
+        let mut pairs = ts.labels.clone();
+        let labels = series_labels(&mut pairs)?;
+        let mut r = None;
+        for &(t, v) in &ts.samples {
+            let res = match r {
+                Some(r) => self.app.append_ref(r, t, v),
+                None => self.app.append(&labels, t, v).map(|x| r = Some(x)),
+            };
+            res.map_err(|e| Error::InvalidRequest(format!("series {labels}: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Commits the staged samples. Rejected samples are counted in the outcome.
+    pub fn commit(self) -> Result<WriteOutcome> {
+        let mut out = self.out;
+        let c = self.app.commit().map_err(|e| Error::Tsdb {
+            tenant: self.tenant.tenant.clone(),
+            source: e,
+        })?;
+        self.tenant
+            .samples_appended
+            .fetch_add(c.appended as u64, Ordering::Relaxed);
+        out.samples = c.appended + c.duplicates_ignored;
+        out.conflicts = c.rejected.len();
+        out.first_conflict = c.rejected.first().map(|e| e.to_string());
+        Ok(out)
+    }
+}

@@ -1,0 +1,272 @@
+//! `strata receive` (Thanos receive) and the receive wiring `strata up` shares: flags to
+//! options, the limits-file reloader, and the servers.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use strata_model::Labels;
+use strata_model::clock::system_clock;
+use strata_model::duration::parse_duration_ms;
+use strata_receive::limits::LimitsConfig;
+use strata_receive::multitsdb::MultiTsdb;
+use strata_receive::query::TenantsQueryable;
+use strata_receive::tenancy::TenantOptions;
+use strata_receive::{Receiver, ReceiverOptions};
+use strata_tsdb::wal::{SyncPolicy, WalOptions};
+use strata_tsdb::{DbOptions, HeadOptions};
+use tracing::{error, info, warn};
+
+use crate::cli::{ReceiveArgs, ReceiveCommonArgs};
+
+/// TSDB options from the Prometheus-style flags.
+pub fn db_options(
+    retention: &str,
+    block: &str,
+    ooo: &str,
+    wal_fsync: bool,
+) -> anyhow::Result<DbOptions> {
+    let retention = parse_duration_ms(retention)?;
+    let block = parse_duration_ms(block)?;
+    anyhow::ensure!(block > 0, "--tsdb.min-block-duration must be positive");
+    Ok(DbOptions {
+        head: HeadOptions {
+            chunk_range: block,
+            out_of_order_window: parse_duration_ms(ooo)?,
+            ..HeadOptions::default()
+        },
+        wal: WalOptions {
+            sync: if wal_fsync {
+                SyncPolicy::Always
+            } else {
+                SyncPolicy::Never
+            },
+            ..WalOptions::default()
+        },
+        retention: (retention > 0).then_some(retention),
+    })
+}
+
+/// Parses `--label` values: `name="value"` (Thanos' spelling) or `name=value`.
+pub fn parse_labels(list: &[String]) -> anyhow::Result<Labels> {
+    let mut pairs = Vec::with_capacity(list.len());
+    for item in list {
+        let (name, value) = item
+            .split_once('=')
+            .with_context(|| format!("--label {item:?}: expected name=\"value\""))?;
+        let value = value.trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        pairs.push((name.trim().to_owned(), value.to_owned()));
+    }
+    Labels::new(&pairs).map_err(|e| anyhow::anyhow!("--label: {e}"))
+}
+
+/// Receiver options from the shared flags.
+pub fn receiver_options(c: &ReceiveCommonArgs) -> anyhow::Result<ReceiverOptions> {
+    let idle = parse_duration_ms(&c.tenant_idle_timeout)?;
+    Ok(ReceiverOptions {
+        tenants: TenantOptions {
+            header: c.tenant_header.clone(),
+            default_tenant: c.default_tenant.clone(),
+            label_name: c.tenant_label.clone(),
+        },
+        external_labels: parse_labels(&c.labels)?,
+        tenant_idle_close_ms: idle,
+        ..ReceiverOptions::default()
+    })
+}
+
+/// Opens the tenants' TSDBs and builds the receiver; loads the limits file.
+pub async fn open_receiver(
+    c: &ReceiveCommonArgs,
+    dir: &Path,
+    opts: DbOptions,
+) -> anyhow::Result<Arc<Receiver>> {
+    let ropts = receiver_options(c)?;
+    let d = dir.to_owned();
+    let tsdb = tokio::task::spawn_blocking(move || MultiTsdb::open(&d, opts, system_clock()))
+        .await?
+        .with_context(|| format!("opening tenant TSDBs in {}", dir.display()))?;
+    let recv = Arc::new(Receiver::new(ropts, Arc::new(tsdb)));
+    if let Some(path) = &c.limits_file {
+        recv.set_limits(LimitsConfig::load(path)?);
+    }
+    Ok(recv)
+}
+
+/// The tenants' data as one queryable store, with tenant and external labels.
+pub fn queryable(recv: &Receiver) -> TenantsQueryable {
+    TenantsQueryable::new(
+        recv.tsdb.clone(),
+        &recv.opts.tenants.label_name,
+        recv.opts.external_labels.clone(),
+    )
+}
+
+/// Re-reads the limits file when its content changes; a bad file keeps the old limits.
+pub async fn watch_limits(recv: Arc<Receiver>, path: PathBuf, every: Duration) {
+    let mut last = std::fs::read(&path).ok();
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let cur = std::fs::read(&path).ok();
+        if cur == last {
+            continue;
+        }
+        last = cur;
+        match LimitsConfig::load(&path) {
+            Ok(l) => {
+                recv.set_limits(l);
+                recv.metrics
+                    .config_reload_ok
+                    .store(1, std::sync::atomic::Ordering::Relaxed);
+                info!(file = %path.display(), "reloaded limits");
+            }
+            Err(e) => {
+                recv.metrics
+                    .config_reload_ok
+                    .store(0, std::sync::atomic::Ordering::Relaxed);
+                warn!(file = %path.display(), error = %e, "limits file is invalid; keeping the previous limits");
+            }
+        }
+    }
+}
+
+/// Compacts heads, applies retention and closes idle tenants every minute.
+pub async fn maintain(recv: Arc<Receiver>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let r = recv.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            for (tenant, res) in r.tsdb.compact_all() {
+                match res {
+                    Ok(b) if !b.is_empty() => info!(%tenant, blocks = b.len(), "compacted head"),
+                    Ok(_) => {}
+                    Err(e) => error!(%tenant, error = %e, "compaction failed"),
+                }
+            }
+            r.tsdb.close_idle(r.opts.tenant_idle_close_ms);
+        })
+        .await;
+        if let Err(e) = res {
+            error!(error = %e, "maintenance task failed");
+        }
+    }
+}
+
+/// The receiver's metrics in the text format.
+pub fn render_metrics(recv: &Receiver) -> String {
+    let head: Vec<(String, u64, u64)> = recv
+        .tsdb
+        .tenants()
+        .iter()
+        .map(|t| {
+            (
+                t.tenant.clone(),
+                t.db.head().num_series(),
+                t.samples_appended
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            )
+        })
+        .collect();
+    recv.metrics.render(&head)
+}
+
+async fn metrics(State(recv): State<Arc<Receiver>>) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        render_metrics(&recv),
+    )
+}
+
+/// `strata receive`.
+pub fn run(args: ReceiveArgs) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    rt.block_on(serve(args))
+}
+
+async fn serve(args: ReceiveArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.hashrings_file.is_none(),
+        "--receive.hashrings-file: hashring routing and replication are not part of this build yet"
+    );
+    let opts = db_options(
+        &args.retention,
+        &args.block_duration,
+        &args.ooo_window,
+        args.wal_fsync,
+    )?;
+    let recv = open_receiver(&args.common, &args.tsdb_path, opts).await?;
+    let rw = tokio::net::TcpListener::bind(args.remote_write_address)
+        .await
+        .with_context(|| format!("listening on {}", args.remote_write_address))?;
+    let http = tokio::net::TcpListener::bind(args.http_address)
+        .await
+        .with_context(|| format!("listening on {}", args.http_address))?;
+    let rw_addr = rw.local_addr()?;
+    let http_addr = http.local_addr()?;
+
+    let mut api =
+        strata_api::ApiState::new(Arc::new(queryable(&recv)), strata_promql::Engine::default());
+    api.app_name = "Strata receive".into();
+    let http_app = Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(recv.clone())
+        .merge(strata_api::router(api));
+    let rw_app = strata_receive::http::routes(recv.clone());
+    info!(
+        remote_write_address = %rw_addr,
+        http_address = %http_addr,
+        tsdb_path = %args.tsdb_path.display(),
+        "strata receive: serving"
+    );
+    let mut bg = vec![tokio::spawn(maintain(recv.clone()))];
+    if let Some(p) = &args.common.limits_file {
+        let every =
+            Duration::from_millis(parse_duration_ms(&args.hashrings_refresh)?.max(100) as u64);
+        bg.push(tokio::spawn(watch_limits(recv.clone(), p.clone(), every)));
+    }
+    let shutdown = crate::up::shutdown_signal();
+    let (tx, rx) = tokio::sync::watch::channel(());
+    let rx2 = rx.clone();
+    let s1 = axum::serve(rw, rw_app).with_graceful_shutdown(async move {
+        let mut rx = rx;
+        let _ = rx.changed().await;
+    });
+    let s2 = axum::serve(http, http_app).with_graceful_shutdown(async move {
+        let mut rx = rx2;
+        let _ = rx.changed().await;
+    });
+    let signal = async move {
+        shutdown.await;
+        let _ = tx.send(());
+    };
+    let (r1, r2, ()) = tokio::join!(s1, s2, signal);
+    r1?;
+    r2?;
+    for t in bg {
+        t.abort();
+    }
+    let r = recv.clone();
+    tokio::task::spawn_blocking(move || r.tsdb.sync_all()).await??;
+    info!("strata receive: stopped");
+    Ok(())
+}
