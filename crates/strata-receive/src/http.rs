@@ -87,11 +87,7 @@ async fn handle(State(recv): State<Arc<Receiver>>, headers: HeaderMap, body: Byt
         Ok(t) => t,
         Err(e) => return error_response(&e),
     };
-    let r = recv.clone();
-    let t = tenant.clone();
-    let result = tokio::task::spawn_blocking(move || receive(&r, &t, &headers, &body))
-        .await
-        .unwrap_or_else(|e| Err(Error::Internal(format!("write task failed: {e}"))));
+    let result = receive(&recv, &tenant, headers, body).await;
     let (resp, obs) = match result {
         Ok(o) => {
             let mut resp = match &o.first_conflict {
@@ -125,14 +121,33 @@ async fn handle(State(recv): State<Arc<Receiver>>, headers: HeaderMap, body: Byt
     resp
 }
 
-fn receive(
-    recv: &Receiver,
+async fn receive(
+    recv: &Arc<Receiver>,
     tenant: &str,
-    headers: &HeaderMap,
-    body: &[u8],
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<WriteOutcome, Error> {
-    check_content_type(headers)?;
+    check_content_type(&headers)?;
     let _slot = recv.admit()?;
+    let r = recv.clone();
+    let t = tenant.to_owned();
+    let joined = tokio::task::spawn_blocking(move || {
+        let raw = decompress(&r, &t, &body)?;
+        if r.is_routing() {
+            r.decode_owned(&t, &raw).map(Err)
+        } else {
+            r.write(&t, &raw).map(Ok)
+        }
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("write task failed: {e}")))?;
+    match joined? {
+        Ok(outcome) => Ok(outcome),
+        Err(series) => recv.route(tenant, series).await,
+    }
+}
+
+fn decompress(recv: &Receiver, tenant: &str, body: &[u8]) -> Result<Vec<u8>, Error> {
     let limits = recv.limits().for_tenant(tenant);
     let max_compressed = limits
         .size_bytes
@@ -145,12 +160,11 @@ fn receive(
             body.len()
         )));
     }
-    let raw = match snappy::decompress(body, recv.opts.max_decompressed_bytes) {
-        Ok(r) => r,
+    match snappy::decompress(body, recv.opts.max_decompressed_bytes) {
+        Ok(r) => Ok(r),
         Err(e @ strata_remote::Error::TooLarge { .. }) => {
-            return Err(Error::RequestTooLarge(e.to_string()));
+            Err(Error::RequestTooLarge(e.to_string()))
         }
-        Err(e) => return Err(Error::InvalidRequest(format!("decompressing request: {e}"))),
-    };
-    recv.write(tenant, &raw)
+        Err(e) => Err(Error::InvalidRequest(format!("decompressing request: {e}"))),
+    }
 }

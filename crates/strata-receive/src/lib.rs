@@ -8,6 +8,7 @@
 //! - [`tenancy`], [`limits`], [`metrics`], [`hashring`].
 
 pub mod error;
+pub mod forward_series;
 pub mod hashring;
 pub mod http;
 pub mod limits;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod multitsdb;
 pub mod query;
 pub mod receiver;
+pub mod replicate;
 pub mod tenancy;
 
 pub use error::{Error, Result};

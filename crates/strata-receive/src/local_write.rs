@@ -96,6 +96,20 @@ impl<'a> LocalWrite<'a> {
         Ok(())
     }
 
+    /// Stages one owned, already validated series (limits are the caller's business).
+    pub fn add_owned(&mut self, s: &crate::forward_series::ForwardSeries) -> Result<()> {
+        self.out.series += 1;
+        let mut r = None;
+        for &(t, v) in &s.samples {
+            let res = match r {
+                Some(r) => self.app.append_ref(r, t, v),
+                None => self.app.append(&s.labels, t, v).map(|x| r = Some(x)),
+            };
+            res.map_err(|e| Error::InvalidRequest(format!("series {}: {e}", s.labels)))?;
+        }
+        Ok(())
+    }
+
     /// Commits the staged samples. Rejected samples are counted in the outcome.
     pub fn commit(self) -> Result<WriteOutcome> {
         let mut out = self.out;

@@ -10,10 +10,13 @@ use strata_model::Labels;
 use strata_remote::rw1::{TimeSeriesRef, for_each_series};
 
 use crate::error::{Error, Result};
-use crate::limits::LimitsConfig;
-use crate::local_write::{LocalWrite, WriteOutcome};
+use crate::forward_series::ForwardSeries;
+use crate::hashring::MultiHashring;
+use crate::limits::{EffectiveLimits, LimitsConfig};
+use crate::local_write::{LocalWrite, WriteOutcome, series_labels};
 use crate::metrics::ReceiveMetrics;
-use crate::multitsdb::MultiTsdb;
+use crate::multitsdb::{MultiTsdb, TenantDb};
+use crate::replicate::{LocalWriter, PeerClient, ReplicationOptions, replicate};
 use crate::tenancy::TenantOptions;
 
 /// Largest compressed request accepted by default.
@@ -45,6 +48,13 @@ impl Default for ReceiverOptions {
     }
 }
 
+/// Hashring routing and replication (router and router-ingestor modes).
+pub struct Replication {
+    pub opts: ReplicationOptions,
+    pub ring: RwLock<Arc<MultiHashring>>,
+    pub peers: Arc<dyn PeerClient>,
+}
+
 /// The receiver component.
 pub struct Receiver {
     pub opts: ReceiverOptions,
@@ -52,6 +62,7 @@ pub struct Receiver {
     pub metrics: ReceiveMetrics,
     limits: RwLock<Arc<LimitsConfig>>,
     inflight: AtomicU64,
+    replication: Option<Replication>,
 }
 
 /// Releases a concurrency slot when dropped.
@@ -73,6 +84,31 @@ impl Receiver {
             metrics,
             limits: RwLock::new(Arc::new(LimitsConfig::default())),
             inflight: AtomicU64::new(0),
+            replication: None,
+        }
+    }
+
+    /// Routes writes over a hashring with replication.
+    pub fn with_replication(mut self, r: Replication) -> Self {
+        self.metrics
+            .replication_factor
+            .store(r.opts.replication_factor, Ordering::Relaxed);
+        self.replication = Some(r);
+        self
+    }
+
+    /// Whether writes are routed over a hashring.
+    pub fn is_routing(&self) -> bool {
+        self.replication.is_some()
+    }
+
+    /// Replaces the hashring (on reload of the hashrings file); ingestion goes on.
+    pub fn set_hashring(&self, ring: MultiHashring) {
+        if let Some(r) = &self.replication {
+            *r.ring.write() = Arc::new(ring);
+            self.metrics
+                .hashring_changes
+                .fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -100,10 +136,12 @@ impl Receiver {
         Ok(guard)
     }
 
-    /// Writes a decompressed remote write 1.0 request for `tenant` into its TSDB.
-    pub fn write(&self, tenant: &str, raw: &[u8]) -> Result<WriteOutcome> {
-        let limits = self.limits().for_tenant(tenant);
-        let tdb = self.tsdb.tenant(tenant)?;
+    fn check_head_series(
+        &self,
+        tenant: &str,
+        tdb: &TenantDb,
+        limits: &EffectiveLimits,
+    ) -> Result<()> {
         if let Some(max) = limits.head_series {
             let n = tdb.db.head().num_series();
             if n >= max {
@@ -120,6 +158,14 @@ impl Receiver {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Writes a decompressed remote write 1.0 request for `tenant` into its TSDB.
+    pub fn write(&self, tenant: &str, raw: &[u8]) -> Result<WriteOutcome> {
+        let limits = self.limits().for_tenant(tenant);
+        let tdb = self.tsdb.tenant(tenant)?;
+        self.check_head_series(tenant, &tdb, &limits)?;
         let mut w = LocalWrite::new(&tdb, limits);
         let mut scratch = TimeSeriesRef::default();
         let mut failure: Option<Error> = None;
@@ -133,15 +179,134 @@ impl Receiver {
         })
         .map_err(|e| Error::InvalidRequest(format!("decoding write request: {e}")))?;
         if let Some(e) = failure {
-            if matches!(e, Error::RequestTooLarge(_)) {
-                self.metrics.inc(
-                    "thanos_receive_limited_requests_total",
-                    &[tenant, "request"],
-                    1.0,
-                );
-            }
+            self.count_limited(tenant, &e);
             return Err(e);
         }
         w.commit()
+    }
+
+    fn count_limited(&self, tenant: &str, e: &Error) {
+        if matches!(e, Error::RequestTooLarge(_)) {
+            self.metrics.inc(
+                "thanos_receive_limited_requests_total",
+                &[tenant, "request"],
+                1.0,
+            );
+        }
+    }
+
+    /// Decodes and validates a decompressed request into owned series, enforcing the
+    /// tenant's per-request limits (the routing path).
+    pub fn decode_owned(&self, tenant: &str, raw: &[u8]) -> Result<Vec<ForwardSeries>> {
+        let limits = self.limits().for_tenant(tenant);
+        let mut out = Vec::new();
+        let mut samples = 0u64;
+        let mut scratch = TimeSeriesRef::default();
+        let mut failure: Option<Error> = None;
+        for_each_series(raw, &mut scratch, |ts| {
+            if failure.is_some() {
+                return Ok(());
+            }
+            samples += (ts.samples.len() + ts.histograms) as u64;
+            let res = if limits.series.is_some_and(|m| out.len() as u64 >= m) {
+                Err(Error::RequestTooLarge(format!(
+                    "request has more than {} series, the tenant's series limit per request",
+                    limits.series.unwrap_or(0)
+                )))
+            } else if limits.samples.is_some_and(|m| samples > m) {
+                Err(Error::RequestTooLarge(format!(
+                    "request has more than {} samples, the tenant's sample limit per request",
+                    limits.samples.unwrap_or(0)
+                )))
+            } else {
+                let mut pairs = ts.labels.clone();
+                series_labels(&mut pairs)
+                    .map(|l| out.push(ForwardSeries::new(l, ts.samples.clone())))
+            };
+            if let Err(e) = res {
+                failure = Some(e);
+            }
+            Ok(())
+        })
+        .map_err(|e| Error::InvalidRequest(format!("decoding write request: {e}")))?;
+        if let Some(e) = failure {
+            self.count_limited(tenant, &e);
+            return Err(e);
+        }
+        Ok(out)
+    }
+
+    /// Writes owned series of `tenant` into its TSDB (local replica of a routed write,
+    /// or a batch forwarded by a peer).
+    pub fn write_series(&self, tenant: &str, series: &[ForwardSeries]) -> Result<WriteOutcome> {
+        let limits = self.limits().for_tenant(tenant);
+        let tdb = self.tsdb.tenant(tenant)?;
+        self.check_head_series(tenant, &tdb, &limits)?;
+        let mut w = LocalWrite::new(&tdb, EffectiveLimits::default());
+        for s in series {
+            w.add_owned(s)?;
+        }
+        w.commit()
+    }
+
+    /// Routes a decoded request over the hashring (router modes). Without a hashring
+    /// the series are written locally.
+    pub async fn route(
+        self: &Arc<Self>,
+        tenant: &str,
+        series: Vec<ForwardSeries>,
+    ) -> Result<WriteOutcome> {
+        let Some(r) = &self.replication else {
+            let me = self.clone();
+            let t = tenant.to_owned();
+            return tokio::task::spawn_blocking(move || me.write_series(&t, &series))
+                .await
+                .map_err(|e| Error::Internal(format!("write task failed: {e}")))?;
+        };
+        let ring = r.ring.read().clone();
+        let local: Arc<dyn LocalWriter> = self.clone();
+        let (res, report) = replicate(&ring, &r.opts, local, r.peers.clone(), tenant, series).await;
+        for (ep, _) in &report.failed_endpoints {
+            self.metrics
+                .inc("thanos_receive_forward_errors_total", &[ep], 1.0);
+        }
+        for s in &report.forward_seconds {
+            self.metrics.observe_forward_delay(*s);
+        }
+        let fwd_ok = report.forward_seconds.len()
+            - report
+                .failed_endpoints
+                .len()
+                .min(report.forward_seconds.len());
+        if fwd_ok > 0 {
+            self.metrics.inc(
+                "thanos_receive_forward_requests_total",
+                &["success"],
+                fwd_ok as f64,
+            );
+        }
+        if !report.failed_endpoints.is_empty() {
+            self.metrics.inc(
+                "thanos_receive_forward_requests_total",
+                &["error"],
+                report.failed_endpoints.len() as f64,
+            );
+        }
+        self.metrics.inc(
+            "thanos_receive_replications_total",
+            &[if report.quorum_reached {
+                "success"
+            } else {
+                "error"
+            }],
+            1.0,
+        );
+        res
+    }
+}
+
+impl LocalWriter for Receiver {
+    fn write_local(&self, tenant: &str, series: &[ForwardSeries]) -> Result<WriteOutcome> {
+        self.write_series(tenant, series)
     }
 }

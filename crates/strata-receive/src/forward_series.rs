@@ -1,0 +1,48 @@
+//! An owned, validated series of a write request, as it is placed on the hashring,
+//! forwarded to peers and written locally.
+
+use strata_model::Labels;
+use strata_model::histogram::{FloatHistogram, Histogram};
+
+/// A native histogram sample with integer or float counts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HistogramSample {
+    Int(i64, Histogram),
+    Float(i64, FloatHistogram),
+}
+
+impl HistogramSample {
+    pub fn timestamp(&self) -> i64 {
+        match self {
+            HistogramSample::Int(t, _) | HistogramSample::Float(t, _) => *t,
+        }
+    }
+}
+
+/// An exemplar attached to a series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exemplar {
+    pub labels: Labels,
+    pub value: f64,
+    pub timestamp: i64,
+}
+
+/// One series with its samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardSeries {
+    pub labels: Labels,
+    pub samples: Vec<(i64, f64)>,
+    pub histograms: Vec<HistogramSample>,
+    pub exemplars: Vec<Exemplar>,
+}
+
+impl ForwardSeries {
+    pub fn new(labels: Labels, samples: Vec<(i64, f64)>) -> Self {
+        ForwardSeries {
+            labels,
+            samples,
+            histograms: Vec::new(),
+            exemplars: Vec::new(),
+        }
+    }
+}
