@@ -23,3 +23,6 @@ mod prometheus_rw;
 
 #[path = "e2e/cli_errors.rs"]
 mod cli_errors;
+
+#[path = "e2e/receive.rs"]
+mod receive;
