@@ -1,13 +1,34 @@
 //! Errors of the receiver, and the one place where they become HTTP statuses
 //! ([`Error::status`]).
 
+use std::path::PathBuf;
+
 use axum::http::StatusCode;
 
 /// Everything that can go wrong while receiving.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The hashrings configuration is malformed or invalid; the message says where and why.
     #[error("hashring configuration: {0}")]
     HashringConfig(String),
+    /// The hashrings file could not be read.
+    #[error("reading hashring configuration file {path}: {source}")]
+    HashringFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A ring was asked for replica `want - 1` but has only `have` endpoints (Thanos'
+    /// `insufficientNodesError`, same message).
+    #[error("insufficient nodes; have {have}, want {want}")]
+    InsufficientNodes { have: u64, want: u64 },
+    /// A ketama ring precomputes `replication_factor` replicas per section; replica `n` is
+    /// beyond them.
+    #[error("replica {n} requested from a ring built for replication factor {replication_factor}")]
+    ReplicaOutOfRange { n: u64, replication_factor: u64 },
+    /// No hashring in the configuration accepts this tenant (Thanos: "no matching hashring to
+    /// handle tenant").
+    #[error("no matching hashring to handle tenant {tenant:?}")]
+    NoMatchingHashring { tenant: String },
     #[error("limits configuration: {0}")]
     LimitsConfig(String),
     #[error("invalid tenant {tenant:?}: {reason}")]
@@ -64,6 +85,10 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Unavailable(_) | Error::OpenTenant { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::HashringConfig(_)
+            | Error::HashringFile { .. }
+            | Error::InsufficientNodes { .. }
+            | Error::ReplicaOutOfRange { .. }
+            | Error::NoMatchingHashring { .. }
             | Error::LimitsConfig(_)
             | Error::Io { .. }
             | Error::Tsdb { .. }

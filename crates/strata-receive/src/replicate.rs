@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::forward_series::ForwardSeries;
-use crate::hashring::MultiHashring;
+use crate::hashring::{Hashring, MultiHashring, hash_series};
 use crate::local_write::WriteOutcome;
 
 /// A boxed future (the peer client is a trait object).
@@ -95,8 +95,9 @@ pub async fn replicate(
     // Endpoint -> (series indexes, replica number of the first).
     let mut batches: BTreeMap<String, (Vec<usize>, u64)> = BTreeMap::new();
     for (i, s) in series.iter().enumerate() {
+        let hash = hash_series(tenant, &s.labels);
         for n in 0..rf {
-            let ep = match ring.get_n(tenant, &s.labels, n) {
+            let ep = match ring.get_n_hashed(tenant, hash, n) {
                 Ok(ep) => ep.address.clone(),
                 Err(e) => {
                     let err = Error::Unavailable(format!("hashring: {e}"));
