@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod forward_series;
+pub mod grpc;
 pub mod hashring;
 pub mod http;
 pub mod limits;

@@ -14,9 +14,13 @@ use axum::routing::get;
 use strata_model::Labels;
 use strata_model::clock::system_clock;
 use strata_model::duration::parse_duration_ms;
+use strata_receive::grpc::{GrpcPeers, WriteableService};
+use strata_receive::hashring::{self, Algorithm};
 use strata_receive::limits::LimitsConfig;
 use strata_receive::multitsdb::MultiTsdb;
 use strata_receive::query::TenantsQueryable;
+use strata_receive::receiver::Replication;
+use strata_receive::replicate::ReplicationOptions;
 use strata_receive::tenancy::TenantOptions;
 use strata_receive::{Receiver, ReceiverOptions};
 use strata_tsdb::wal::{SyncPolicy, WalOptions};
@@ -91,12 +95,26 @@ pub async fn open_receiver(
     dir: &Path,
     opts: DbOptions,
 ) -> anyhow::Result<Arc<Receiver>> {
+    open_receiver_with(c, dir, opts, None).await
+}
+
+/// [`open_receiver`] with hashring routing.
+pub async fn open_receiver_with(
+    c: &ReceiveCommonArgs,
+    dir: &Path,
+    opts: DbOptions,
+    replication: Option<Replication>,
+) -> anyhow::Result<Arc<Receiver>> {
     let ropts = receiver_options(c)?;
     let d = dir.to_owned();
     let tsdb = tokio::task::spawn_blocking(move || MultiTsdb::open(&d, opts, system_clock()))
         .await?
         .with_context(|| format!("opening tenant TSDBs in {}", dir.display()))?;
-    let recv = Arc::new(Receiver::new(ropts, Arc::new(tsdb)));
+    let mut recv = Receiver::new(ropts, Arc::new(tsdb));
+    if let Some(r) = replication {
+        recv = recv.with_replication(r);
+    }
+    let recv = Arc::new(recv);
     if let Some(path) = &c.limits_file {
         recv.set_limits(LimitsConfig::load(path)?);
     }
@@ -203,26 +221,100 @@ pub fn run(args: ReceiveArgs) -> anyhow::Result<()> {
     rt.block_on(serve(args))
 }
 
-async fn serve(args: ReceiveArgs) -> anyhow::Result<()> {
+/// Re-reads the hashrings file when its content changes; ingestion goes on with the old
+/// ring until the new one is built, and a bad file keeps the old ring.
+pub async fn watch_hashrings(
+    recv: Arc<Receiver>,
+    path: PathBuf,
+    algorithm: Algorithm,
+    rf: u64,
+    every: Duration,
+) {
+    let mut last = std::fs::read(&path).ok();
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let cur = std::fs::read(&path).ok();
+        if cur == last {
+            continue;
+        }
+        last = cur;
+        match hashring::load_file(&path, algorithm, rf) {
+            Ok(ring) => {
+                recv.set_hashring(ring);
+                recv.metrics
+                    .config_reload_ok
+                    .store(1, std::sync::atomic::Ordering::Relaxed);
+                info!(file = %path.display(), "reloaded hashrings");
+            }
+            Err(e) => {
+                recv.metrics
+                    .config_reload_ok
+                    .store(0, std::sync::atomic::Ordering::Relaxed);
+                warn!(file = %path.display(), error = %e, "hashrings file is invalid; keeping the previous ring");
+            }
+        }
+    }
+}
+
+fn replication(args: &ReceiveArgs) -> anyhow::Result<Option<(Replication, Algorithm)>> {
+    let Some(path) = &args.hashrings_file else {
+        anyhow::ensure!(
+            args.replication_factor <= 1,
+            "--receive.replication-factor={} needs --receive.hashrings-file",
+            args.replication_factor
+        );
+        return Ok(None);
+    };
     anyhow::ensure!(
-        args.hashrings_file.is_none(),
-        "--receive.hashrings-file: hashring routing and replication are not part of this build yet"
+        args.replication_factor >= 1,
+        "--receive.replication-factor must be at least 1"
     );
+    let algorithm: Algorithm = args
+        .hashrings_algorithm
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--receive.hashrings-algorithm: {e}"))?;
+    let ring = hashring::load_file(path, algorithm, args.replication_factor)?;
+    let timeout = parse_duration_ms(&args.forward_timeout)?;
+    anyhow::ensure!(timeout > 0, "--receive-forward-timeout must be positive");
+    Ok(Some((
+        Replication {
+            opts: ReplicationOptions {
+                replication_factor: args.replication_factor,
+                local_endpoint: args.local_endpoint.clone(),
+                forward_timeout: Duration::from_millis(timeout as u64),
+                max_concurrency: args.forward_workers.max(1),
+            },
+            ring: parking_lot::RwLock::new(Arc::new(ring)),
+            peers: Arc::new(GrpcPeers::new()),
+        },
+        algorithm,
+    )))
+}
+
+async fn serve(args: ReceiveArgs) -> anyhow::Result<()> {
+    let routing = replication(&args)?;
+    let algorithm = routing.as_ref().map(|r| r.1);
     let opts = db_options(
         &args.retention,
         &args.block_duration,
         &args.ooo_window,
         args.wal_fsync,
     )?;
-    let recv = open_receiver(&args.common, &args.tsdb_path, opts).await?;
+    let recv =
+        open_receiver_with(&args.common, &args.tsdb_path, opts, routing.map(|r| r.0)).await?;
     let rw = tokio::net::TcpListener::bind(args.remote_write_address)
         .await
         .with_context(|| format!("listening on {}", args.remote_write_address))?;
     let http = tokio::net::TcpListener::bind(args.http_address)
         .await
         .with_context(|| format!("listening on {}", args.http_address))?;
+    let grpc = tokio::net::TcpListener::bind(args.grpc_address)
+        .await
+        .with_context(|| format!("listening on {}", args.grpc_address))?;
     let rw_addr = rw.local_addr()?;
     let http_addr = http.local_addr()?;
+    let grpc_addr = grpc.local_addr()?;
 
     let mut api =
         strata_api::ApiState::new(Arc::new(queryable(&recv)), strata_promql::Engine::default());
@@ -235,14 +327,24 @@ async fn serve(args: ReceiveArgs) -> anyhow::Result<()> {
     info!(
         remote_write_address = %rw_addr,
         http_address = %http_addr,
+        grpc_address = %grpc_addr,
+        mode = if recv.is_routing() { if args.local_endpoint.is_some() { "router-ingestor" } else { "router" } } else { "ingestor" },
         tsdb_path = %args.tsdb_path.display(),
         "strata receive: serving"
     );
     let mut bg = vec![tokio::spawn(maintain(recv.clone()))];
+    let every = Duration::from_millis(parse_duration_ms(&args.hashrings_refresh)?.max(100) as u64);
     if let Some(p) = &args.common.limits_file {
-        let every =
-            Duration::from_millis(parse_duration_ms(&args.hashrings_refresh)?.max(100) as u64);
         bg.push(tokio::spawn(watch_limits(recv.clone(), p.clone(), every)));
+    }
+    if let (Some(p), Some(algorithm)) = (&args.hashrings_file, algorithm) {
+        bg.push(tokio::spawn(watch_hashrings(
+            recv.clone(),
+            p.clone(),
+            algorithm,
+            args.replication_factor,
+            every,
+        )));
     }
     let shutdown = crate::up::shutdown_signal();
     let (tx, rx) = tokio::sync::watch::channel(());
@@ -255,13 +357,23 @@ async fn serve(args: ReceiveArgs) -> anyhow::Result<()> {
         let mut rx = rx2;
         let _ = rx.changed().await;
     });
+    let mut rx3 = tx.subscribe();
+    let s3 = tonic::transport::Server::builder()
+        .add_service(WriteableService::new(recv.clone()).into_server())
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(grpc),
+            async move {
+                let _ = rx3.changed().await;
+            },
+        );
     let signal = async move {
         shutdown.await;
         let _ = tx.send(());
     };
-    let (r1, r2, ()) = tokio::join!(s1, s2, signal);
+    let (r1, r2, r3, ()) = tokio::join!(s1, s2, s3, signal);
     r1?;
     r2?;
+    r3?;
     for t in bg {
         t.abort();
     }

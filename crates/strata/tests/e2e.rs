@@ -26,3 +26,6 @@ mod cli_errors;
 
 #[path = "e2e/receive.rs"]
 mod receive;
+
+#[path = "e2e/receive_ring.rs"]
+mod receive_ring;
