@@ -171,6 +171,8 @@ fn prometheus_agent_remote_writes_to_strata_receive() {
         ),
         "{rpage}"
     );
+    // The gRPC port (forwarding, Store API) listens too.
+    assert!(std::net::TcpStream::connect_timeout(&recv.grpc, Duration::from_secs(2)).is_ok());
     drop(agent);
     let status = recv.guard.terminate(Duration::from_secs(20));
     assert!(status.success(), "strata receive exit status {status}");
