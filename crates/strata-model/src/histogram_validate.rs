@@ -54,7 +54,11 @@ pub enum HistogramError {
     #[error(
         "{side}: span number {span} with offset {offset}: histogram has a span whose offset is negative"
     )]
-    SpanNegativeOffset { side: Side, span: usize, offset: i32 },
+    SpanNegativeOffset {
+        side: Side,
+        span: usize,
+        offset: i32,
+    },
     #[error(
         "{side}: spans need {spans} buckets, have {buckets} buckets: histogram spans specify different number of buckets than provided"
     )]
@@ -389,7 +393,10 @@ mod tests {
             assert_eq!(h.validate(), Err(HistogramError::InvalidSchema { schema }));
         }
         let e = HistogramError::InvalidSchema { schema: 9 }.to_string();
-        assert!(e.contains("between -4 and 8") && e.ends_with("got schema 9"), "{e}");
+        assert!(
+            e.contains("between -4 and 8") && e.ends_with("got schema 9"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -437,19 +444,32 @@ mod tests {
                 count: -1.0
             }
         );
-        assert!(err.to_string().starts_with("positive side: bucket number 2 has observation count of -1:"));
+        assert!(
+            err.to_string()
+                .starts_with("positive side: bucket number 2 has observation count of -1:")
+        );
         let mut f = valid_int().to_float();
         f.negative_buckets = vec![-0.5];
         assert!(matches!(
             f.validate(),
-            Err(HistogramError::NegativeBucketCount { side: Side::Negative, bucket: 1, .. })
+            Err(HistogramError::NegativeBucketCount {
+                side: Side::Negative,
+                bucket: 1,
+                ..
+            })
         ));
         let mut f = valid_int().to_float();
         f.zero_count = -1.0;
-        assert_eq!(f.validate(), Err(HistogramError::NegativeZeroCount { count: -1.0 }));
+        assert_eq!(
+            f.validate(),
+            Err(HistogramError::NegativeZeroCount { count: -1.0 })
+        );
         let mut f = valid_int().to_float();
         f.count = -3.0;
-        assert_eq!(f.validate(), Err(HistogramError::NegativeCount { count: -3.0 }));
+        assert_eq!(
+            f.validate(),
+            Err(HistogramError::NegativeCount { count: -3.0 })
+        );
     }
 
     #[test]
@@ -458,7 +478,10 @@ mod tests {
         h.count = 9;
         assert_eq!(
             h.validate(),
-            Err(HistogramError::CountMismatch { buckets: 8, count: 9 })
+            Err(HistogramError::CountMismatch {
+                buckets: 8,
+                count: 9
+            })
         );
         // With a NaN sum, a larger count is fine (NaN observations), a smaller is not.
         h.sum = f64::NAN;
@@ -466,7 +489,10 @@ mod tests {
         h.count = 7;
         assert_eq!(
             h.validate(),
-            Err(HistogramError::CountNotBigEnough { buckets: 8, count: 7 })
+            Err(HistogramError::CountNotBigEnough {
+                buckets: 8,
+                count: 7
+            })
         );
         // Float histograms do not compare the count with the buckets.
         let mut f = valid_int().to_float();
@@ -499,23 +525,39 @@ mod tests {
         f.positive_spans[0].offset = -1;
         assert!(matches!(
             f.validate(),
-            Err(HistogramError::SpanNegativeOffset { side: Side::CustomBuckets, span: 1, .. })
+            Err(HistogramError::SpanNegativeOffset {
+                side: Side::CustomBuckets,
+                span: 1,
+                ..
+            })
         ));
         let mut f = valid_custom();
         f.zero_count = 1.0;
         assert_eq!(f.validate(), Err(HistogramError::CustomBucketsZeroCount));
         let mut f = valid_custom();
         f.zero_threshold = 0.1;
-        assert_eq!(f.validate(), Err(HistogramError::CustomBucketsZeroThreshold));
+        assert_eq!(
+            f.validate(),
+            Err(HistogramError::CustomBucketsZeroThreshold)
+        );
         let mut f = valid_custom();
         f.negative_spans = vec![span(0, 1)];
-        assert_eq!(f.validate(), Err(HistogramError::CustomBucketsNegativeSpans));
+        assert_eq!(
+            f.validate(),
+            Err(HistogramError::CustomBucketsNegativeSpans)
+        );
         let mut f = valid_custom();
         f.negative_buckets = vec![1.0];
-        assert_eq!(f.validate(), Err(HistogramError::CustomBucketsNegativeBuckets));
+        assert_eq!(
+            f.validate(),
+            Err(HistogramError::CustomBucketsNegativeBuckets)
+        );
         let mut h = valid_int();
         h.custom_values = vec![1.0];
-        assert_eq!(h.validate(), Err(HistogramError::ExponentialWithCustomBounds));
+        assert_eq!(
+            h.validate(),
+            Err(HistogramError::ExponentialWithCustomBounds)
+        );
     }
 
     #[test]
