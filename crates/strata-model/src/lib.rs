@@ -10,6 +10,7 @@ pub mod duration;
 pub mod error;
 pub mod gofmt;
 pub mod histogram;
+pub mod histogram_validate;
 pub mod labels;
 pub mod matcher;
 pub mod merge;
