@@ -81,7 +81,10 @@ pub fn gather_files(dir: &Path) -> Result<Vec<BlockFile>> {
         let rel = format!("{CHUNKS_DIRNAME}/{seg}");
         out.push(file(rel, file_size(&dir.join(CHUNKS_DIRNAME).join(&seg))?));
     }
-    out.push(file(INDEX_FILENAME.into(), file_size(&dir.join(INDEX_FILENAME))?));
+    out.push(file(
+        INDEX_FILENAME.into(),
+        file_size(&dir.join(INDEX_FILENAME))?,
+    ));
     let tomb = dir.join(TOMBSTONES_FILENAME);
     if tomb.is_file() {
         out.push(file(TOMBSTONES_FILENAME.into(), file_size(&tomb)?));
@@ -103,25 +106,38 @@ pub fn encode_meta(meta: &BlockMeta) -> Result<Vec<u8>> {
 /// Thanos section (labels of `thanos` win over labels already there) and `files`,
 /// `segment_files`, `upload_time` and `version` filled in. The local `meta.json` is not
 /// changed. As in Thanos, a block without external labels is refused.
-pub async fn upload_block(bucket: &Bucket, dir: &Path, thanos: &ThanosSection) -> Result<UploadedBlock> {
+pub async fn upload_block(
+    bucket: &Bucket,
+    dir: &Path,
+    thanos: &ThanosSection,
+) -> Result<UploadedBlock> {
     let name = dir
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| invalid(dir, "not a block directory"))?;
     if ulid::Ulid::from_string(name).is_err() {
-        return Err(invalid(dir, "not a block directory: the name is not a ULID"));
+        return Err(invalid(
+            dir,
+            "not a block directory: the name is not a ULID",
+        ));
     }
     let mut meta = read_meta(dir)?;
     if meta.ulid != name {
         return Err(invalid(
             dir,
-            format!("meta.json names block {} but the directory is {name}", meta.ulid),
+            format!(
+                "meta.json names block {} but the directory is {name}",
+                meta.ulid
+            ),
         ));
     }
     let mut section = thanos_section(&meta)?.unwrap_or_default();
     section.labels.extend(thanos.labels.clone());
     if section.labels.is_empty() {
-        return Err(invalid(dir, "empty external labels are not allowed for Thanos block"));
+        return Err(invalid(
+            dir,
+            "empty external labels are not allowed for Thanos block",
+        ));
     }
     section.version = THANOS_META_VERSION_1;
     section.downsample = thanos.downsample;
@@ -145,7 +161,12 @@ pub async fn upload_block(bucket: &Bucket, dir: &Path, thanos: &ThanosSection) -
     let encoded = encode_meta(&meta)?;
     bytes += encoded.len() as u64;
     bucket.put(&join(name, META_FILENAME), encoded).await?;
-    info!(bucket = bucket.name(), block = name, bytes, "uploaded block");
+    info!(
+        bucket = bucket.name(),
+        block = name,
+        bytes,
+        "uploaded block"
+    );
     Ok(UploadedBlock { meta, bytes })
 }
 
@@ -174,7 +195,12 @@ pub async fn mark_for_deletion(bucket: &Bucket, ulid: &str, details: &str) -> Re
 
 /// Writes `<ulid>/no-compact-mark.json` unless it exists (Thanos' `MarkForNoCompact`).
 /// Returns false when the mark was already there.
-pub async fn mark_no_compact(bucket: &Bucket, ulid: &str, reason: &str, details: &str) -> Result<bool> {
+pub async fn mark_no_compact(
+    bucket: &Bucket,
+    ulid: &str,
+    reason: &str,
+    details: &str,
+) -> Result<bool> {
     let name = join(ulid, NO_COMPACT_MARK_FILENAME);
     if bucket.exists(&name).await? {
         return Ok(false);

@@ -67,7 +67,9 @@ fn object_path(name: &str, allow_empty: bool) -> Result<Path> {
         return Err(invalid("empty object name".into()));
     }
     if p.parts().any(|part| matches!(part.as_ref(), "." | "..")) {
-        return Err(invalid("`.` and `..` are not allowed in object names".into()));
+        return Err(invalid(
+            "`.` and `..` are not allowed in object names".into(),
+        ));
     }
     Ok(p)
 }
@@ -150,25 +152,35 @@ impl Bucket {
         &self.store
     }
 
+    /// Maps a failed write or listing: "not found" there means a missing bucket, not a
+    /// missing object.
+    fn store_err(&self, op: &'static str, name: &str, source: object_store::Error) -> Error {
+        Error::Store {
+            op,
+            bucket: self.name.to_string(),
+            path: name.to_owned(),
+            source: Box::new(source),
+        }
+    }
+
     fn err(&self, op: &'static str, name: &str, e: object_store::Error) -> Error {
         match e {
             object_store::Error::NotFound { .. } => Error::NotFound {
                 bucket: self.name.to_string(),
                 path: name.to_owned(),
             },
-            source => Error::Store {
-                op,
-                bucket: self.name.to_string(),
-                path: name.to_owned(),
-                source,
-            },
+            source => self.store_err(op, name, source),
         }
     }
 
     /// The whole object.
     pub async fn get(&self, name: &str) -> Result<Bytes> {
         let p = object_path(name, false)?;
-        let r = self.store.get(&p).await.map_err(|e| self.err("get", name, e))?;
+        let r = self
+            .store
+            .get(&p)
+            .await
+            .map_err(|e| self.err("get", name, e))?;
         r.bytes().await.map_err(|e| self.err("get", name, e))
     }
 
@@ -190,19 +202,19 @@ impl Bucket {
             self.store
                 .put(&p, PutPayload::from(data))
                 .await
-                .map_err(|e| self.err("put", name, e))?;
+                .map_err(|e| self.store_err("put", name, e))?;
             return Ok(());
         }
         let upload = self
             .store
             .put_multipart(&p)
             .await
-            .map_err(|e| self.err("start multipart upload", name, e))?;
+            .map_err(|e| self.store_err("start multipart upload", name, e))?;
         let mut w = WriteMultipart::new_with_chunk_size(upload, self.part_size);
         w.put(data);
         w.finish()
             .await
-            .map_err(|e| self.err("multipart upload", name, e))?;
+            .map_err(|e| self.store_err("multipart upload", name, e))?;
         Ok(())
     }
 
@@ -252,7 +264,7 @@ impl Bucket {
                 .store
                 .list_with_delimiter(prefix)
                 .await
-                .map_err(|e| self.err("list", dir, e))?;
+                .map_err(|e| self.store_err("list", dir, e))?;
             r.objects
                 .into_iter()
                 .map(|o| o.location.to_string())
@@ -278,7 +290,7 @@ impl Bucket {
             })
             .try_collect()
             .await
-            .map_err(|e| self.err("list", prefix, e))?;
+            .map_err(|e| self.store_err("list", prefix, e))?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
@@ -304,7 +316,7 @@ impl Bucket {
             self.store
                 .put(&p, PutPayload::from(buf))
                 .await
-                .map_err(|e| self.err("put", name, e))?;
+                .map_err(|e| self.store_err("put", name, e))?;
             debug!(bucket = %self.name, object = name, bytes = n, "uploaded");
             return Ok(n);
         }
@@ -312,7 +324,7 @@ impl Bucket {
             .store
             .put_multipart(&p)
             .await
-            .map_err(|e| self.err("start multipart upload", name, e))?;
+            .map_err(|e| self.store_err("start multipart upload", name, e))?;
         let mut w = WriteMultipart::new_with_chunk_size(upload, self.part_size);
         let mut buf = vec![0u8; READ_BUF];
         let mut n = 0u64;
@@ -327,14 +339,14 @@ impl Bucket {
             };
             if let Err(e) = w.wait_for_capacity(PART_CONCURRENCY).await {
                 let _ = w.abort().await;
-                return Err(self.err("multipart upload", name, e));
+                return Err(self.store_err("multipart upload", name, e));
             }
             w.write(&buf[..read]);
             n += read as u64;
         }
         w.finish()
             .await
-            .map_err(|e| self.err("multipart upload", name, e))?;
+            .map_err(|e| self.store_err("multipart upload", name, e))?;
         debug!(bucket = %self.name, object = name, bytes = n, "uploaded in parts");
         Ok(n)
     }
@@ -344,9 +356,7 @@ impl Bucket {
     pub async fn upload_dir(&self, src: &LocalPath, dir: &str) -> Result<Vec<(String, u64)>> {
         let mut out = Vec::new();
         for rel in local_files(src)? {
-            let n = self
-                .upload_file(&src.join(&rel), &join(dir, &rel))
-                .await?;
+            let n = self.upload_file(&src.join(&rel), &join(dir, &rel)).await?;
             out.push((rel, n));
         }
         Ok(out)

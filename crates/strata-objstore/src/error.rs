@@ -16,7 +16,7 @@ pub enum Error {
         bucket: String,
         path: String,
         #[source]
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
 
     /// An object name that is not a valid object path (empty segments, `.`/`..`, control

@@ -23,3 +23,8 @@ pub use config::BucketConfig;
 pub use error::{Error, Result};
 pub use shipper::{ShipStats, Shipper};
 pub use thanos_meta::ThanosSection;
+
+/// Builds a bucket from Thanos' objstore YAML (see [`config`]).
+pub fn from_yaml(yaml: &str) -> Result<Bucket> {
+    Bucket::from_yaml(yaml)
+}

@@ -242,10 +242,12 @@ mod tests {
         let t = thanos_section(&m).unwrap().unwrap();
         assert!(t.labels.is_empty() && t.files.is_empty());
         assert_eq!(t.downsample.resolution, 300_000);
-        m.extra.insert(THANOS_KEY.into(), serde_json::json!({"version": 2}));
+        m.extra
+            .insert(THANOS_KEY.into(), serde_json::json!({"version": 2}));
         let e = thanos_section(&m).unwrap_err().to_string();
         assert!(e.contains("version 2"), "{e}");
-        m.extra.insert(THANOS_KEY.into(), serde_json::json!({"labels": 3}));
+        m.extra
+            .insert(THANOS_KEY.into(), serde_json::json!({"labels": 3}));
         assert!(thanos_section(&m).is_err());
     }
 

@@ -87,7 +87,9 @@ impl AzureConfig {
         let mut errs = Vec::new();
         let set = |s: &str| !s.is_empty();
         if set(&self.user_assigned_id) && set(&self.storage_account_key) {
-            errs.push("user_assigned_id cannot be set when using storage_account_key authentication");
+            errs.push(
+                "user_assigned_id cannot be set when using storage_account_key authentication",
+            );
         }
         if set(&self.user_assigned_id) && set(&self.storage_connection_string) {
             errs.push("user_assigned_id cannot be set when using storage_connection_string authentication");
@@ -109,7 +111,9 @@ impl AzureConfig {
             errs.push("no container specified");
         }
         if self.pipeline_config.max_tries < 0 {
-            errs.push("The value of max_tries must be greater than or equal to 0 in the config file");
+            errs.push(
+                "The value of max_tries must be greater than or equal to 0 in the config file",
+            );
         }
         if errs.is_empty() {
             Ok(())
@@ -155,7 +159,11 @@ impl AzureConfig {
                 .collect();
             b = b.with_sas_authorization(pairs);
         } else if !self.client_id.is_empty() {
-            b = b.with_client_secret_authorization(&self.client_id, &self.client_secret, &self.az_tenant_id);
+            b = b.with_client_secret_authorization(
+                &self.client_id,
+                &self.client_secret,
+                &self.az_tenant_id,
+            );
         } else if !self.user_assigned_id.is_empty() {
             b = b.with_client_id(&self.user_assigned_id);
         }

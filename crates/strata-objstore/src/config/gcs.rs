@@ -29,18 +29,23 @@ impl GcsConfig {
     /// Builds the bucket (no request is sent).
     pub fn build(&self) -> Result<Bucket> {
         if self.bucket.is_empty() {
-            return Err(Error::Config("GCS: missing Google Cloud Storage bucket name for stored blocks".into()));
+            return Err(Error::Config(
+                "GCS: missing Google Cloud Storage bucket name for stored blocks".into(),
+            ));
         }
         if self.use_grpc {
-            return Err(Error::Config("GCS: use_grpc is not supported: the JSON API is used".into()));
+            return Err(Error::Config(
+                "GCS: use_grpc is not supported: the JSON API is used".into(),
+            ));
         }
         let mut b = GoogleCloudStorageBuilder::new()
             .with_bucket_name(&self.bucket)
             .with_client_options(self.http_config.client_options("GCS")?);
         if !self.service_account.is_empty() {
             b = b.with_service_account_key(&self.service_account);
-        } else if let Some(path) =
-            std::env::var("GOOGLE_APPLICATION_CREDENTIALS").ok().filter(|p| !p.is_empty())
+        } else if let Some(path) = std::env::var("GOOGLE_APPLICATION_CREDENTIALS")
+            .ok()
+            .filter(|p| !p.is_empty())
         {
             b = b.with_application_credentials(path);
         }
@@ -50,6 +55,9 @@ impl GcsConfig {
         let store = b
             .build()
             .map_err(|e| Error::Config(format!("GCS: create client: {e}")))?;
-        Ok(Bucket::new(std::sync::Arc::new(store), format!("gs://{}", self.bucket)))
+        Ok(Bucket::new(
+            std::sync::Arc::new(store),
+            format!("gs://{}", self.bucket),
+        ))
     }
 }

@@ -65,7 +65,10 @@ impl HttpConfig {
             return Err(unsupported("server_name"));
         }
         let mut o = ClientOptions::new()
-            .with_pool_idle_timeout(self.idle_conn_timeout.map_or(DEFAULT_IDLE_CONN_TIMEOUT, |d| d.0))
+            .with_pool_idle_timeout(
+                self.idle_conn_timeout
+                    .map_or(DEFAULT_IDLE_CONN_TIMEOUT, |d| d.0),
+            )
             .with_timeout(
                 self.response_header_timeout
                     .map_or(DEFAULT_RESPONSE_HEADER_TIMEOUT, |d| d.0),

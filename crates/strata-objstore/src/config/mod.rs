@@ -170,8 +170,7 @@ pub struct YamlDuration(pub std::time::Duration);
 impl<'de> Deserialize<'de> for YamlDuration {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let ms = strata_model::duration::parse_duration_ms(&s)
-            .map_err(serde::de::Error::custom)?;
+        let ms = strata_model::duration::parse_duration_ms(&s).map_err(serde::de::Error::custom)?;
         let ms = u64::try_from(ms)
             .map_err(|_| serde::de::Error::custom(format!("negative duration {s:?}")))?;
         Ok(YamlDuration(std::time::Duration::from_millis(ms)))

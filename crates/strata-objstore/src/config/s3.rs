@@ -302,7 +302,10 @@ impl S3Config {
             }
             None => {
                 for (var, key) in [
-                    ("AWS_WEB_IDENTITY_TOKEN_FILE", AmazonS3ConfigKey::WebIdentityTokenFile),
+                    (
+                        "AWS_WEB_IDENTITY_TOKEN_FILE",
+                        AmazonS3ConfigKey::WebIdentityTokenFile,
+                    ),
                     ("AWS_ROLE_ARN", AmazonS3ConfigKey::RoleArn),
                     ("AWS_ROLE_SESSION_NAME", AmazonS3ConfigKey::RoleSessionName),
                     (
@@ -329,9 +332,11 @@ impl S3Config {
         } else {
             usize::try_from(self.part_size).unwrap_or(DEFAULT_PART_SIZE)
         };
-        Ok(Bucket::new(std::sync::Arc::new(store), format!("s3://{}", self.bucket))
-            .with_part_size(part_size)
-            .with_multipart(!self.disable_multipart))
+        Ok(
+            Bucket::new(std::sync::Arc::new(store), format!("s3://{}", self.bucket))
+                .with_part_size(part_size)
+                .with_multipart(!self.disable_multipart),
+        )
     }
 
     fn with_sse(&self, b: AmazonS3Builder) -> Result<AmazonS3Builder> {
@@ -347,7 +352,9 @@ impl S3Config {
             }
             "SSE-KMS" => {
                 if sse.kms_key_id.is_empty() {
-                    return err("kms_key_id must be set if sse_config.type is set to 'SSE-KMS'".into());
+                    return err(
+                        "kms_key_id must be set if sse_config.type is set to 'SSE-KMS'".into(),
+                    );
                 }
                 if !sse.kms_encryption_context.is_empty() {
                     return err("kms_encryption_context is not supported".into());
@@ -356,10 +363,13 @@ impl S3Config {
             }
             "SSE-C" => {
                 if sse.encryption_key.is_empty() {
-                    return err("encryption_key must be set if sse_config.type is set to 'SSE-C'".into());
+                    return err(
+                        "encryption_key must be set if sse_config.type is set to 'SSE-C'".into(),
+                    );
                 }
-                let key = std::fs::read(&sse.encryption_key)
-                    .map_err(|e| Error::io("read sse_config.encryption_key", &sse.encryption_key, e))?;
+                let key = std::fs::read(&sse.encryption_key).map_err(|e| {
+                    Error::io("read sse_config.encryption_key", &sse.encryption_key, e)
+                })?;
                 if key.len() != 32 {
                     return err(format!(
                         "encryption_key {} holds {} bytes, want 32",

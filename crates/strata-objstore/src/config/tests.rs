@@ -43,10 +43,13 @@ fn s3_addressing() {
     assert_eq!(aws.endpoint_url().0, "https://s3.eu-west-1.amazonaws.com");
     let dotted = s3("type: S3\nconfig: {bucket: a.b, endpoint: s3.amazonaws.com}");
     assert!(!dotted.virtual_hosted());
-    let forced = s3("type: S3\nconfig: {bucket: b, endpoint: 'https://x:9000', bucket_lookup_type: virtual-hosted}");
+    let forced = s3(
+        "type: S3\nconfig: {bucket: b, endpoint: 'https://x:9000', bucket_lookup_type: virtual-hosted}",
+    );
     assert!(forced.virtual_hosted());
     assert_eq!(forced.endpoint_url(), ("https://x:9000".to_owned(), false));
-    let path = s3("type: S3\nconfig: {bucket: b, endpoint: s3.amazonaws.com, bucket_lookup_type: path}");
+    let path =
+        s3("type: S3\nconfig: {bucket: b, endpoint: s3.amazonaws.com, bucket_lookup_type: path}");
     assert!(!path.virtual_hosted());
     let e = err("type: S3\nconfig: {bucket: b, endpoint: x, bucket_lookup_type: dns}");
     assert!(e.contains("dns"), "{e}");
@@ -55,7 +58,10 @@ fn s3_addressing() {
 #[test]
 fn unknown_fields_are_rejected_precisely() {
     let e = err("type: S3\nconfig:\n  bucket: b\n  endpoint: x\n  acces_key: typo\n");
-    assert!(e.contains("unknown field `acces_key`") && e.contains("line 5, column 3"), "{e}");
+    assert!(
+        e.contains("unknown field `acces_key`") && e.contains("line 5, column 3"),
+        "{e}"
+    );
     // No snippet of the input: the configuration may hold secrets.
     let e = err("type: S3\nconfig:\n  bucket: b\n  secret_key: hunter2\n  acces_key: typo\n");
     assert!(!e.contains("hunter2"), "{e}");
@@ -65,7 +71,8 @@ fn unknown_fields_are_rejected_precisely() {
     assert!(e.contains("prefx"), "{e}");
     let e = err("type: GCS\nconfig: {bucket: b, endpoint: x}");
     assert!(e.contains("endpoint"), "{e}");
-    let e = err("type: S3\nconfig: {bucket: b, endpoint: x, http_config: {idle_conn_timeout: soon}}");
+    let e =
+        err("type: S3\nconfig: {bucket: b, endpoint: x, http_config: {idle_conn_timeout: soon}}");
     assert!(e.contains("soon"), "{e}");
 }
 
@@ -86,11 +93,13 @@ fn provider_errors() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("secret_key"), "{e}");
-    let e = BucketConfig::from_yaml("type: S3\nconfig: {bucket: b, endpoint: x, signature_version2: true}")
-        .unwrap()
-        .build()
-        .unwrap_err()
-        .to_string();
+    let e = BucketConfig::from_yaml(
+        "type: S3\nconfig: {bucket: b, endpoint: x, signature_version2: true}",
+    )
+    .unwrap()
+    .build()
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("signature_version2"), "{e}");
     let e = BucketConfig::from_yaml("type: FILESYSTEM\nconfig: {}")
         .unwrap()
@@ -115,9 +124,15 @@ fn provider_errors() {
 #[test]
 fn every_provider_builds() {
     let dir = tempfile::tempdir().unwrap();
-    let fs = format!("type: FILESYSTEM\nconfig:\n  directory: {}\n", dir.path().display());
+    let fs = format!(
+        "type: FILESYSTEM\nconfig:\n  directory: {}\n",
+        dir.path().display()
+    );
     BucketConfig::from_yaml(&fs).unwrap().build().unwrap();
-    BucketConfig::from_yaml("type: MEMORY").unwrap().build().unwrap();
+    BucketConfig::from_yaml("type: MEMORY")
+        .unwrap()
+        .build()
+        .unwrap();
     BucketConfig::from_yaml(
         "type: AZURE\nconfig:\n  storage_account: acct\n  storage_account_key: a2V5\n  container: c\n  \
          pipeline_config: {max_tries: 3, try_timeout: 10s}\n",
@@ -164,16 +179,40 @@ fn s3_credential_chain() {
         secret_key: "cs".into(),
         ..S3Config::default()
     };
-    let e = env(vec![("AWS_ACCESS_KEY_ID", "ek".into()), ("AWS_SECRET_ACCESS_KEY", "es".into())]);
-    assert_eq!(static_credentials(&with_keys, &e).unwrap(), Some(sc("ck", "cs", None)));
-    assert_eq!(static_credentials(&cfg, &e).unwrap(), Some(sc("ek", "es", None)));
+    let e = env(vec![
+        ("AWS_ACCESS_KEY_ID", "ek".into()),
+        ("AWS_SECRET_ACCESS_KEY", "es".into()),
+    ]);
+    assert_eq!(
+        static_credentials(&with_keys, &e).unwrap(),
+        Some(sc("ck", "cs", None))
+    );
+    assert_eq!(
+        static_credentials(&cfg, &e).unwrap(),
+        Some(sc("ek", "es", None))
+    );
     let e = env(vec![("AWS_SHARED_CREDENTIALS_FILE", file_s.clone())]);
-    assert_eq!(static_credentials(&cfg, &e).unwrap(), Some(sc("dk", "ds", None)));
-    let e = env(vec![("AWS_SHARED_CREDENTIALS_FILE", file_s.clone()), ("AWS_PROFILE", "prod".into())]);
-    assert_eq!(static_credentials(&cfg, &e).unwrap(), Some(sc("pk", "ps", Some("pt"))));
-    let e = env(vec![("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none").display().to_string())]);
+    assert_eq!(
+        static_credentials(&cfg, &e).unwrap(),
+        Some(sc("dk", "ds", None))
+    );
+    let e = env(vec![
+        ("AWS_SHARED_CREDENTIALS_FILE", file_s.clone()),
+        ("AWS_PROFILE", "prod".into()),
+    ]);
+    assert_eq!(
+        static_credentials(&cfg, &e).unwrap(),
+        Some(sc("pk", "ps", Some("pt")))
+    );
+    let e = env(vec![(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        dir.path().join("none").display().to_string(),
+    )]);
     assert_eq!(static_credentials(&cfg, &e).unwrap(), None);
-    assert_eq!(credentials_from_ini("[other]\naws_access_key_id=x\n", "default"), None);
+    assert_eq!(
+        credentials_from_ini("[other]\naws_access_key_id=x\n", "default"),
+        None
+    );
 }
 
 #[test]

@@ -101,9 +101,7 @@ fn local_blocks(dir: &Path) -> Result<(Vec<LocalBlock>, Vec<String>)> {
             }
         }
     }
-    blocks.sort_by(|a, b| {
-        (a.meta.min_time, &a.meta.ulid).cmp(&(b.meta.min_time, &b.meta.ulid))
-    });
+    blocks.sort_by(|a, b| (a.meta.min_time, &a.meta.ulid).cmp(&(b.meta.min_time, &b.meta.ulid)));
     corrupted.sort();
     Ok((blocks, corrupted))
 }
@@ -123,7 +121,10 @@ fn hardlink_block(src: &Path, dst: &Path) -> Result<()> {
     let rd = std::fs::read_dir(&src_chunks).map_err(|e| Error::io("read dir", &src_chunks, e))?;
     for entry in rd {
         let entry = entry.map_err(|e| Error::io("read dir", &src_chunks, e))?;
-        files.push(format!("{CHUNKS_DIRNAME}/{}", entry.file_name().to_string_lossy()));
+        files.push(format!(
+            "{CHUNKS_DIRNAME}/{}",
+            entry.file_name().to_string_lossy()
+        ));
     }
     for f in files {
         let (from, to) = (src.join(&f), dst.join(&f));
@@ -241,7 +242,11 @@ impl Shipper {
         }
         state.write(&self.dir)?;
         if !stats.uploaded.is_empty() {
-            info!(uploaded = stats.uploaded.len(), bytes = stats.bytes, "shipper sync");
+            info!(
+                uploaded = stats.uploaded.len(),
+                bytes = stats.bytes,
+                "shipper sync"
+            );
         }
         Ok(stats)
     }

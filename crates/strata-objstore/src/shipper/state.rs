@@ -94,11 +94,28 @@ mod tests {
         assert_eq!(ShipperState::read(dir.path()).unwrap(), Some(s));
         assert!(!dir.path().join("thanos.shipper.json.tmp").exists());
 
-        std::fs::write(dir.path().join(SHIPPER_STATE_FILENAME), r#"{"version":1,"uploaded":null}"#).unwrap();
-        assert!(ShipperState::read(dir.path()).unwrap().unwrap().uploaded.is_empty());
-        std::fs::write(dir.path().join(SHIPPER_STATE_FILENAME), r#"{"version":2,"uploaded":[]}"#).unwrap();
+        std::fs::write(
+            dir.path().join(SHIPPER_STATE_FILENAME),
+            r#"{"version":1,"uploaded":null}"#,
+        )
+        .unwrap();
+        assert!(
+            ShipperState::read(dir.path())
+                .unwrap()
+                .unwrap()
+                .uploaded
+                .is_empty()
+        );
+        std::fs::write(
+            dir.path().join(SHIPPER_STATE_FILENAME),
+            r#"{"version":2,"uploaded":[]}"#,
+        )
+        .unwrap();
         let e = ShipperState::read(dir.path()).unwrap_err().to_string();
-        assert!(e.contains("version 2") && e.contains(SHIPPER_STATE_FILENAME), "{e}");
+        assert!(
+            e.contains("version 2") && e.contains(SHIPPER_STATE_FILENAME),
+            "{e}"
+        );
         std::fs::write(dir.path().join(SHIPPER_STATE_FILENAME), "{").unwrap();
         assert!(ShipperState::read(dir.path()).is_err());
     }
