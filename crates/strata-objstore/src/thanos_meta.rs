@@ -275,6 +275,33 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn section_round_trips_through_meta(
+            labels in proptest::collection::btree_map("[a-z_]{1,8}", "\\PC{0,12}", 0..5),
+            files in proptest::collection::vec(("[a-z/0-9.]{1,16}", 0i64..1 << 40), 0..5),
+            resolution in proptest::prop_oneof![proptest::strategy::Just(0i64), proptest::strategy::Just(300_000), proptest::strategy::Just(3_600_000)],
+            source in "[a-z.]{0,10}",
+        ) {
+            let t = ThanosSection {
+                version: 1,
+                labels,
+                downsample: Downsample { resolution },
+                source,
+                files: files
+                    .into_iter()
+                    .map(|(rel_path, size_bytes)| BlockFile { rel_path, size_bytes, hash: None })
+                    .collect(),
+                ..ThanosSection::default()
+            };
+            let mut m = BlockMeta::new(ULID.into(), 0, 1);
+            set_thanos_section(&mut m, &t).unwrap();
+            let dir = std::path::Path::new(ULID);
+            let back = strata_tsdb::meta::parse_meta(dir, &m.to_json().unwrap()).unwrap();
+            proptest::prop_assert_eq!(thanos_section(&back).unwrap(), Some(t));
+        }
+    }
+
     #[test]
     fn marks_use_thanos_field_names() {
         let d = DeletionMark {
