@@ -37,6 +37,35 @@ pub struct ForwardSeries {
 }
 
 impl ForwardSeries {
+    /// Validates a decoded wire series (labels, histograms) into an owned one.
+    pub fn from_wire(ts: &strata_remote::TimeSeriesRef<'_>) -> crate::error::Result<Self> {
+        let mut pairs = ts.labels.clone();
+        let labels = crate::local_write::series_labels(&mut pairs)?;
+        let mut histograms = Vec::with_capacity(ts.histograms.len());
+        for h in &ts.histograms {
+            h.value.validate().map_err(|e| {
+                crate::error::Error::InvalidRequest(format!(
+                    "series {labels}: invalid histogram at {}: {e}",
+                    h.timestamp
+                ))
+            })?;
+            histograms.push(match &h.value {
+                strata_remote::HistogramValue::Int(x) => {
+                    HistogramSample::Int(h.timestamp, x.clone())
+                }
+                strata_remote::HistogramValue::Float(x) => {
+                    HistogramSample::Float(h.timestamp, x.clone())
+                }
+            });
+        }
+        Ok(ForwardSeries {
+            labels,
+            samples: ts.samples.clone(),
+            histograms,
+            exemplars: Vec::new(),
+        })
+    }
+
     pub fn new(labels: Labels, samples: Vec<(i64, f64)>) -> Self {
         ForwardSeries {
             labels,

@@ -10,7 +10,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use strata_remote::snappy;
+use strata_remote::{Protocol, snappy};
 use tracing::debug;
 
 use crate::error::Error;
@@ -39,24 +39,12 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn check_content_type(headers: &HeaderMap) -> Result<(), Error> {
-    if let Some(enc) = header_str(headers, header::CONTENT_ENCODING)
-        && !enc.trim().eq_ignore_ascii_case("snappy")
-    {
-        return Err(Error::UnsupportedMediaType(format!(
-            "unsupported content encoding {enc:?}; remote write uses snappy"
-        )));
-    }
-    if let Some(ct) = header_str(headers, header::CONTENT_TYPE) {
-        let lower = ct.to_ascii_lowercase();
-        let proto_ok = !lower.contains("proto=") || lower.contains("proto=prometheus.writerequest");
-        if !lower.starts_with("application/x-protobuf") || !proto_ok {
-            return Err(Error::UnsupportedMediaType(format!(
-                "unsupported content type {ct:?}; this endpoint accepts application/x-protobuf;proto=prometheus.WriteRequest"
-            )));
-        }
-    }
-    Ok(())
+/// Remote write 1.0 or 2.0, by the request's content type (absent: 1.0).
+fn check_content_type(headers: &HeaderMap) -> Result<Protocol, Error> {
+    strata_remote::check_content_encoding(header_str(headers, header::CONTENT_ENCODING))
+        .map_err(|e| Error::UnsupportedMediaType(e.to_string()))?;
+    strata_remote::negotiate_content_type(header_str(headers, header::CONTENT_TYPE))
+        .map_err(|e| Error::UnsupportedMediaType(e.to_string()))
 }
 
 /// An error response: the message as plain text, `Retry-After` for 429.
@@ -127,16 +115,16 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<WriteOutcome, Error> {
-    check_content_type(&headers)?;
+    let proto = check_content_type(&headers)?;
     let _slot = recv.admit()?;
     let r = recv.clone();
     let t = tenant.to_owned();
     let joined = tokio::task::spawn_blocking(move || {
         let raw = decompress(&r, &t, &body)?;
         if r.is_routing() {
-            r.decode_owned(&t, &raw).map(Err)
+            r.decode_owned(&t, proto, &raw).map(Err)
         } else {
-            r.write(&t, &raw).map(Ok)
+            r.write(&t, proto, &raw).map(Ok)
         }
     })
     .await

@@ -14,6 +14,7 @@ pub mod hashring;
 pub mod http;
 pub mod limits;
 pub mod local_write;
+pub mod metadata;
 pub mod metrics;
 pub mod multitsdb;
 pub mod query;

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use strata_model::Labels;
 use strata_model::labels::NameValidation;
-use strata_remote::rw1::TimeSeriesRef;
+use strata_remote::TimeSeriesRef;
 use strata_tsdb::head::Appender;
 
 use crate::error::{Error, Result};
@@ -75,7 +75,7 @@ impl<'a> LocalWrite<'a> {
                 "request has more than {max} series, the tenant's series limit per request"
             )));
         }
-        self.staged_samples += (ts.samples.len() + ts.histograms) as u64;
+        self.staged_samples += (ts.samples.len() + ts.histograms.len()) as u64;
         if let Some(max) = self.limits.samples
             && self.staged_samples > max
         {
@@ -85,6 +85,14 @@ impl<'a> LocalWrite<'a> {
         }
         let mut pairs = ts.labels.clone();
         let labels = series_labels(&mut pairs)?;
+        for h in &ts.histograms {
+            h.value.validate().map_err(|e| {
+                Error::InvalidRequest(format!(
+                    "series {labels}: invalid histogram at {}: {e}",
+                    h.timestamp
+                ))
+            })?;
+        }
         let mut r = None;
         for &(t, v) in &ts.samples {
             let res = match r {

@@ -7,13 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 use strata_model::Labels;
-use strata_remote::rw1::{TimeSeriesRef, for_each_series};
+use strata_remote::{Protocol, TimeSeriesRef, rw1, rw2};
 
 use crate::error::{Error, Result};
 use crate::forward_series::ForwardSeries;
 use crate::hashring::MultiHashring;
 use crate::limits::{EffectiveLimits, LimitsConfig};
-use crate::local_write::{LocalWrite, WriteOutcome, series_labels};
+use crate::local_write::{LocalWrite, WriteOutcome};
+use crate::metadata::MetadataStore;
 use crate::metrics::ReceiveMetrics;
 use crate::multitsdb::{MultiTsdb, TenantDb};
 use crate::replicate::{LocalWriter, PeerClient, ReplicationOptions, replicate};
@@ -60,6 +61,7 @@ pub struct Receiver {
     pub opts: ReceiverOptions,
     pub tsdb: Arc<MultiTsdb>,
     pub metrics: ReceiveMetrics,
+    pub metadata: MetadataStore,
     limits: RwLock<Arc<LimitsConfig>>,
     inflight: AtomicU64,
     replication: Option<Replication>,
@@ -82,6 +84,7 @@ impl Receiver {
             opts,
             tsdb,
             metrics,
+            metadata: MetadataStore::default(),
             limits: RwLock::new(Arc::new(LimitsConfig::default())),
             inflight: AtomicU64::new(0),
             replication: None,
@@ -161,23 +164,55 @@ impl Receiver {
         Ok(())
     }
 
-    /// Writes a decompressed remote write 1.0 request for `tenant` into its TSDB.
-    pub fn write(&self, tenant: &str, raw: &[u8]) -> Result<WriteOutcome> {
+    /// Calls `f` for each series of a decompressed request, and records the request's
+    /// metadata.
+    fn decode<'a>(
+        &self,
+        tenant: &str,
+        proto: Protocol,
+        raw: &'a [u8],
+        mut f: impl FnMut(&TimeSeriesRef<'a>),
+    ) -> Result<()> {
+        let mut scratch = TimeSeriesRef::default();
+        let res = match proto {
+            Protocol::V1 => rw1::for_each_metadata(raw, |m| {
+                self.metadata
+                    .record(tenant, m.metric_family_name, m.metric_type, m.help, m.unit);
+                Ok(())
+            })
+            .and_then(|()| {
+                rw1::for_each_series(raw, &mut scratch, |ts| {
+                    f(ts);
+                    Ok(())
+                })
+            }),
+            Protocol::V2 => rw2::for_each_series(raw, &mut scratch, |ts| {
+                if let Some((_, name)) = ts.labels.iter().find(|(n, _)| *n == "__name__") {
+                    let m = &ts.metadata;
+                    self.metadata
+                        .record(tenant, name, m.metric_type, m.help, m.unit);
+                }
+                f(ts);
+                Ok(())
+            }),
+        };
+        res.map_err(|e| Error::InvalidRequest(format!("decoding write request: {e}")))
+    }
+
+    /// Writes a decompressed remote write request for `tenant` into its TSDB.
+    pub fn write(&self, tenant: &str, proto: Protocol, raw: &[u8]) -> Result<WriteOutcome> {
         let limits = self.limits().for_tenant(tenant);
         let tdb = self.tsdb.tenant(tenant)?;
         self.check_head_series(tenant, &tdb, &limits)?;
         let mut w = LocalWrite::new(&tdb, limits);
-        let mut scratch = TimeSeriesRef::default();
         let mut failure: Option<Error> = None;
-        for_each_series(raw, &mut scratch, |ts| {
+        self.decode(tenant, proto, raw, |ts| {
             if failure.is_none()
                 && let Err(e) = w.add(ts)
             {
                 failure = Some(e);
             }
-            Ok(())
-        })
-        .map_err(|e| Error::InvalidRequest(format!("decoding write request: {e}")))?;
+        })?;
         if let Some(e) = failure {
             self.count_limited(tenant, &e);
             return Err(e);
@@ -197,17 +232,21 @@ impl Receiver {
 
     /// Decodes and validates a decompressed request into owned series, enforcing the
     /// tenant's per-request limits (the routing path).
-    pub fn decode_owned(&self, tenant: &str, raw: &[u8]) -> Result<Vec<ForwardSeries>> {
+    pub fn decode_owned(
+        &self,
+        tenant: &str,
+        proto: Protocol,
+        raw: &[u8],
+    ) -> Result<Vec<ForwardSeries>> {
         let limits = self.limits().for_tenant(tenant);
         let mut out = Vec::new();
         let mut samples = 0u64;
-        let mut scratch = TimeSeriesRef::default();
         let mut failure: Option<Error> = None;
-        for_each_series(raw, &mut scratch, |ts| {
+        self.decode(tenant, proto, raw, |ts| {
             if failure.is_some() {
-                return Ok(());
+                return;
             }
-            samples += (ts.samples.len() + ts.histograms) as u64;
+            samples += (ts.samples.len() + ts.histograms.len()) as u64;
             let res = if limits.series.is_some_and(|m| out.len() as u64 >= m) {
                 Err(Error::RequestTooLarge(format!(
                     "request has more than {} series, the tenant's series limit per request",
@@ -219,16 +258,12 @@ impl Receiver {
                     limits.samples.unwrap_or(0)
                 )))
             } else {
-                let mut pairs = ts.labels.clone();
-                series_labels(&mut pairs)
-                    .map(|l| out.push(ForwardSeries::new(l, ts.samples.clone())))
+                ForwardSeries::from_wire(ts).map(|s| out.push(s))
             };
             if let Err(e) = res {
                 failure = Some(e);
             }
-            Ok(())
-        })
-        .map_err(|e| Error::InvalidRequest(format!("decoding write request: {e}")))?;
+        })?;
         if let Some(e) = failure {
             self.count_limited(tenant, &e);
             return Err(e);
