@@ -35,7 +35,8 @@ pub struct Config {
     pub alerting: AlertingConfig,
     #[serde(deserialize_with = "null_default")]
     pub rule_files: Vec<String>,
-    /// Glob patterns of files holding more `scrape_configs` (not expanded by `load`).
+    /// Glob patterns of files holding more `scrape_configs` ([`crate::load`] reads them;
+    /// [`crate::parse`] does not touch the file system).
     #[serde(deserialize_with = "null_default")]
     pub scrape_config_files: Vec<String>,
     #[serde(deserialize_with = "null_default")]

@@ -25,6 +25,7 @@ pub mod otlp;
 mod paths;
 pub mod remote;
 pub mod scrape;
+mod scrape_files;
 pub mod storage;
 pub mod tracing_config;
 pub mod values;
@@ -61,7 +62,8 @@ pub fn parse_with_env(yaml: &str, mut env: impl FnMut(&str) -> String) -> Result
 
 /// Reads, parses and validates the file at `path`; relative paths inside it (TLS files,
 /// credentials files, `file_sd_configs`, `rule_files`, …) become relative to its
-/// directory.
+/// directory, and the scrape configs of the files matching `scrape_config_files` are
+/// appended to `scrape_configs`.
 pub fn load(path: impl AsRef<Path>) -> Result<Config> {
     let path = path.as_ref();
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -71,6 +73,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Config> {
     let mut cfg = parse(&text).map_err(|e| e.in_file(path.to_owned()))?;
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     paths::set_directory(&mut cfg, dir);
+    scrape_files::load_scrape_config_files(&mut cfg)?;
     Ok(cfg)
 }
 

@@ -299,3 +299,23 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod scalar_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn plain_scalars_keep_their_text() {
+        let c: RelabelConfig = serde_saphyr::from_str(
+            "source_labels: [a]\nregex: 010\ntarget_label: x\nreplacement: 1.50\n",
+        )
+        .unwrap();
+        assert_eq!(c.regex.as_str(), "010");
+        assert_eq!(c.replacement, "1.50");
+        let c: RelabelConfig =
+            serde_saphyr::from_str("regex: yes\ntarget_label: x\nreplacement: 0x1F\n").unwrap();
+        assert_eq!(c.regex.as_str(), "yes");
+        assert_eq!(c.replacement, "0x1F");
+    }
+}

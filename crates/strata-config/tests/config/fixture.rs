@@ -347,3 +347,55 @@ fn prometheus3_fixture() {
     assert_eq!(rw.queue_config.sample_age_limit, Duration::from_secs(600));
     assert_eq!(c.otlp.translation_strategy, "NoUTF8EscapingWithSuffixes");
 }
+
+#[test]
+fn scrape_config_files_are_read_by_load() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("jobs")).unwrap();
+    std::fs::write(
+        dir.path().join("prometheus.yml"),
+        "global:\n  scrape_interval: 20s\nscrape_config_files: [jobs/*.yml]\nscrape_configs:\n  - job_name: main\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("jobs/b.yml"),
+        "scrape_configs:\n  - job_name: b\n    bearer_token_file: token\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("jobs/a.yml"),
+        "scrape_configs:\n  - job_name: a\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("jobs/ignored.txt"), "not yaml: [").unwrap();
+    let c = strata_config::load(dir.path().join("prometheus.yml")).unwrap();
+    let jobs: Vec<&str> = c
+        .scrape_configs
+        .iter()
+        .map(|s| s.job_name.as_str())
+        .collect();
+    assert_eq!(jobs, ["main", "a", "b"]);
+    assert_eq!(c.scrape_configs[2].scrape_interval, Duration::from_secs(20));
+    let token = c.scrape_configs[2]
+        .http_client
+        .authorization
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        token.credentials_file.as_deref(),
+        Some(dir.path().join("jobs/token").to_str().unwrap())
+    );
+    // A job name repeated across files is an error naming the file.
+    std::fs::write(
+        dir.path().join("jobs/c.yml"),
+        "scrape_configs:\n  - job_name: main\n",
+    )
+    .unwrap();
+    let e = strata_config::load(dir.path().join("prometheus.yml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("c.yml") && e.contains("found multiple scrape configs with job name \"main\""),
+        "{e}"
+    );
+}
