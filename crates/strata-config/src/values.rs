@@ -161,8 +161,14 @@ impl fmt::Display for Secret {
 ///
 /// Prometheus accepts anything Go's `url.Parse` accepts and fails later when it sends
 /// the first request; we reject relative URLs and other schemes when loading.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpUrl(pub url::Url);
+
+impl fmt::Debug for HttpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HttpUrl({:?})", self.redacted())
+    }
+}
 
 impl HttpUrl {
     pub fn parse(s: &str) -> Result<Self, String> {
@@ -208,8 +214,18 @@ impl<'de> Deserialize<'de> for HttpUrl {
 }
 
 /// A proxy URL: `http`, `https` or `socks5`, as Go's HTTP transport supports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ProxyUrl(pub url::Url);
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut u = self.0.clone();
+        if u.password().is_some() {
+            let _ = u.set_password(Some("xxxxx"));
+        }
+        write!(f, "ProxyUrl({:?})", u.as_str())
+    }
+}
 
 impl<'de> Deserialize<'de> for ProxyUrl {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -255,6 +271,7 @@ mod tests {
         assert!(HttpUrl::parse("ftp://x/").is_err());
         let u = HttpUrl::parse("https://u:p@x/").unwrap();
         assert_eq!(u.redacted(), "https://u:xxxxx@x/");
+        assert!(!format!("{u:?}").contains(":p@"));
     }
 
     #[test]
