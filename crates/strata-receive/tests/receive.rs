@@ -11,3 +11,7 @@ mod hashring;
 #[cfg(test)]
 #[path = "receive/http.rs"]
 mod http;
+
+#[cfg(test)]
+#[path = "receive/rw2.rs"]
+mod rw2;

@@ -183,6 +183,42 @@ pub async fn maintain(recv: Arc<Receiver>) {
     }
 }
 
+/// Metadata received with remote write, for `/api/v1/metadata`.
+pub struct ReceiverMetadata(pub Arc<Receiver>);
+
+impl strata_api::MetadataProvider for ReceiverMetadata {
+    fn metadata(
+        &self,
+        metric: Option<&str>,
+        limit: Option<usize>,
+        limit_per_metric: Option<usize>,
+    ) -> Result<
+        std::collections::BTreeMap<String, Vec<strata_api::MetricMetadata>>,
+        strata_api::ApiError,
+    > {
+        let mut out = std::collections::BTreeMap::new();
+        for (family, entries) in self.0.metadata.snapshot(None) {
+            if metric.is_some_and(|m| m != family) {
+                continue;
+            }
+            if limit.is_some_and(|l| out.len() >= l) {
+                break;
+            }
+            let v: Vec<strata_api::MetricMetadata> = entries
+                .into_iter()
+                .take(limit_per_metric.unwrap_or(usize::MAX))
+                .map(|m| strata_api::MetricMetadata {
+                    kind: m.metric_type,
+                    help: m.help,
+                    unit: m.unit,
+                })
+                .collect();
+            out.insert(family, v);
+        }
+        Ok(out)
+    }
+}
+
 /// The receiver's metrics in the text format.
 pub fn render_metrics(recv: &Receiver) -> String {
     let head: Vec<(String, u64, u64)> = recv
@@ -319,6 +355,7 @@ async fn serve(args: ReceiveArgs) -> anyhow::Result<()> {
     let mut api =
         strata_api::ApiState::new(Arc::new(queryable(&recv)), strata_promql::Engine::default());
     api.app_name = "Strata receive".into();
+    api.metadata = Arc::new(ReceiverMetadata(recv.clone()));
     let http_app = Router::new()
         .route("/metrics", get(metrics))
         .with_state(recv.clone())

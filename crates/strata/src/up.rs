@@ -101,7 +101,7 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
 /// The Prometheus HTTP API over the local TSDB.
 fn api_state(
     args: &UpArgs,
-    receiver: &strata_receive::Receiver,
+    receiver: &Arc<strata_receive::Receiver>,
     db: Arc<Db>,
 ) -> strata_api::ApiState {
     let mut st = strata_api::ApiState::new(
@@ -139,6 +139,7 @@ fn api_state(
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
+    st.metadata = Arc::new(crate::receive::ReceiverMetadata(receiver.clone()));
     st.tsdb_status = Some(Arc::new(strata_api::HeadTsdbStatus::new(db.head().clone())));
     st
 }
