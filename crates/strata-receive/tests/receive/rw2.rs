@@ -14,10 +14,11 @@ use super::http::fixture;
 const V2: &str = "application/x-protobuf;proto=io.prometheus.write.v2.Request";
 
 fn series<'a>(labels: &[(&'a str, &'a str)], samples: &[(i64, f64)]) -> TimeSeriesRef<'a> {
-    let mut ts = TimeSeriesRef::default();
-    ts.labels = labels.to_vec();
-    ts.samples = samples.to_vec();
-    ts
+    TimeSeriesRef {
+        labels: labels.to_vec(),
+        samples: samples.to_vec(),
+        ..Default::default()
+    }
 }
 
 fn histogram(t: i64, count: u64) -> WireHistogram {
