@@ -44,7 +44,7 @@ pub const EXPONENTIAL_SCHEMA_MAX_RESERVED: i32 = 52;
 /// The bit pattern of Prometheus' staleness marker.
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
 
-pub use strata_model::histogram::{CounterResetHint, FloatHistogram, Span};
+pub use strata_model::histogram::{CounterResetHint, FloatHistogram, Histogram, Span};
 
 /// One decoded sample of a histogram chunk.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,18 +186,6 @@ fn sample(
     }
 }
 
-/// Absolute bucket counts from the deltas between neighbouring buckets.
-fn absolute(deltas: &[i64]) -> Vec<f64> {
-    let mut cur = 0i64;
-    deltas
-        .iter()
-        .map(|d| {
-            cur = cur.wrapping_add(*d);
-            cur as f64
-        })
-        .collect()
-}
-
 /// State of one delta-of-delta encoded integer.
 #[derive(Debug, Clone, Copy, Default)]
 struct Dod {
@@ -214,7 +202,10 @@ impl Dod {
     }
 }
 
-fn decode_integer(data: &[u8]) -> Result<Vec<HistogramSample>> {
+/// Decodes every sample of an integer histogram chunk (encoding 2), with bucket
+/// deltas as stored. Hints follow Prometheus: gauge in a gauge chunk, not-a-reset after
+/// the first sample, unknown (or the header's reset) for the first.
+pub fn decode_integer_histograms(data: &[u8]) -> Result<Vec<(i64, Histogram)>> {
     let (n, hdr, stream) = header(data)?;
     let mut out = Vec::new();
     if n == 0 {
@@ -259,19 +250,41 @@ fn decode_integer(data: &[u8]) -> Result<Vec<HistogramSample>> {
                 }
             }
         }
-        let pv: Vec<i64> = pos.iter().map(|b| b.value).collect();
-        let nv: Vec<i64> = neg.iter().map(|b| b.value).collect();
-        out.push(sample(
-            &layout,
-            hdr,
-            i,
+        if sum.value.to_bits() == STALE_NAN_BITS {
+            out.push((
+                t.value,
+                Histogram {
+                    sum: sum.value,
+                    ..Histogram::default()
+                },
+            ));
+            continue;
+        }
+        out.push((
             t.value,
-            (cnt.value as u64 as f64, zcnt.value as u64 as f64, sum.value),
-            absolute(&pv),
-            absolute(&nv),
+            Histogram {
+                counter_reset_hint: counter_reset_hint(hdr, i),
+                schema: layout.schema,
+                zero_threshold: layout.zero_threshold,
+                zero_count: zcnt.value as u64,
+                count: cnt.value as u64,
+                sum: sum.value,
+                positive_spans: layout.positive_spans.clone(),
+                negative_spans: layout.negative_spans.clone(),
+                positive_deltas: pos.iter().map(|b| b.value).collect(),
+                negative_deltas: neg.iter().map(|b| b.value).collect(),
+                custom_values: layout.custom_values.clone(),
+            },
         ));
     }
     Ok(out)
+}
+
+fn decode_integer(data: &[u8]) -> Result<Vec<HistogramSample>> {
+    Ok(decode_integer_histograms(data)?
+        .into_iter()
+        .map(|(t, h)| HistogramSample { t, h: h.to_float() })
+        .collect())
 }
 
 fn decode_float(data: &[u8]) -> Result<Vec<HistogramSample>> {

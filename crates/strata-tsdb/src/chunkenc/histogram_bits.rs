@@ -187,3 +187,226 @@ pub struct XorState {
     pub leading: u32,
     pub trailing: u32,
 }
+
+// --- Writing -------------------------------------------------------------------------
+
+use super::bstream::BitWriter;
+
+/// Whether `x` fits the varbit class of `nbits` value bits: `-(2^(n-1) - 1) ..= 2^(n-1)`.
+fn varbit_fits(x: i64, nbits: u32) -> bool {
+    let lim = 1i64 << (nbits - 1);
+    -(lim - 1) <= x && x <= lim
+}
+
+/// The width classes of varbit numbers with their unary prefixes.
+const VARBIT_CLASSES: [(u64, u8, u8); 7] = [
+    (0b10, 2, 3),
+    (0b110, 3, 6),
+    (0b1110, 4, 9),
+    (0b11110, 5, 12),
+    (0b111110, 6, 18),
+    (0b1111110, 7, 25),
+    (0b11111110, 8, 56),
+];
+
+/// Writes a signed varbit integer (the inverse of [`BitReader::read_varbit_int`]).
+pub fn put_varbit_int(w: &mut BitWriter, v: i64) {
+    if v == 0 {
+        w.write_bit(false);
+        return;
+    }
+    for (prefix, plen, bits) in VARBIT_CLASSES {
+        if varbit_fits(v, u32::from(bits)) {
+            w.write_bits(prefix, plen);
+            w.write_bits(v as u64, bits);
+            return;
+        }
+    }
+    w.write_bits(0b1111_1111, 8);
+    w.write_bits(v as u64, 64);
+}
+
+/// Writes an unsigned varbit integer (the inverse of [`BitReader::read_varbit_uint`]).
+pub fn put_varbit_uint(w: &mut BitWriter, v: u64) {
+    if v == 0 {
+        w.write_bit(false);
+        return;
+    }
+    for (prefix, plen, bits) in VARBIT_CLASSES {
+        if v >> bits == 0 {
+            w.write_bits(prefix, plen);
+            w.write_bits(v, bits);
+            return;
+        }
+    }
+    w.write_bits(0b1111_1111, 8);
+    w.write_bits(v, 64);
+}
+
+/// Writes the zero threshold: one byte for 0 and for powers of two between 2^-243 and
+/// 2^10, otherwise byte 255 and the raw float64.
+pub fn put_zero_threshold(w: &mut BitWriter, z: f64) {
+    if z == 0.0 {
+        w.write_byte(0);
+        return;
+    }
+    let bits = z.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    // Positive, normal, mantissa zero: z = 0.5 * 2^exp with exp = biased - 1022.
+    let exp = biased - 1022;
+    if bits >> 63 == 0 && biased != 0 && bits & ((1 << 52) - 1) == 0 && (-242..=11).contains(&exp) {
+        w.write_byte((exp + 243) as u8);
+    } else {
+        w.write_byte(255);
+        w.write_bits(bits, 64);
+    }
+}
+
+/// Writes a custom bucket bound: `x * 1000 + 1` as varbit uint when `x` is a multiple of
+/// 0.001 in `0 ..= 33554.430`, otherwise a zero bit and the raw float64.
+pub fn put_custom_bound(w: &mut BitWriter, x: f64) {
+    let m = x * 1000.0;
+    // Go: uint(math.Round(x*1000)) / 1000 == x decides "whole when multiplied".
+    let whole = (m.round() / 1000.0) == x;
+    if !(0.0..=33_554_430.0).contains(&m) || !whole {
+        w.write_bit(false);
+        w.write_bits(x.to_bits(), 64);
+        return;
+    }
+    put_varbit_uint(w, m.round() as u64 + 1);
+}
+
+/// The state of one XOR-encoded float on the writing side; `leading == 0xff` means no
+/// window was written yet.
+#[derive(Debug, Clone, Copy)]
+pub struct XorWriteState {
+    pub value: f64,
+    pub leading: u8,
+    pub trailing: u8,
+}
+
+impl XorWriteState {
+    /// The state before the first XOR-encoded value, relative to `value`.
+    pub fn new(value: f64) -> Self {
+        XorWriteState {
+            value,
+            leading: 0xff,
+            trailing: 0,
+        }
+    }
+}
+
+/// Writes `v` XOR-encoded against `st.value` (Gorilla), updating the window, and
+/// makes `v` the new reference value.
+pub fn put_xor(w: &mut BitWriter, st: &mut XorWriteState, v: f64) {
+    let delta = v.to_bits() ^ st.value.to_bits();
+    st.value = v;
+    if delta == 0 {
+        w.write_bit(false);
+        return;
+    }
+    w.write_bit(true);
+    let leading = (delta.leading_zeros() as u8).min(31);
+    let trailing = delta.trailing_zeros() as u8;
+    if st.leading != 0xff && leading >= st.leading && trailing >= st.trailing {
+        w.write_bit(false);
+        w.write_bits(delta >> st.trailing, 64 - st.leading - st.trailing);
+        return;
+    }
+    st.leading = leading;
+    st.trailing = trailing;
+    w.write_bit(true);
+    w.write_bits(u64::from(leading), 5);
+    let sig = 64 - leading - trailing;
+    // 64 significant bits are written as 0 in the 6-bit field.
+    w.write_bits(u64::from(sig), 6);
+    w.write_bits(delta >> trailing, sig);
+}
+
+#[cfg(test)]
+mod write_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    fn reader(w: &BitWriter) -> BitReader<'_> {
+        BitReader::new(w.bytes(), 0)
+    }
+
+    proptest! {
+        #[test]
+        fn varbits_round_trip(ints in proptest::collection::vec(any::<i64>(), 0..40),
+                              small in proptest::collection::vec(-70_000i64..70_000, 0..40),
+                              uints in proptest::collection::vec(any::<u64>(), 0..40)) {
+            let mut w = BitWriter::default();
+            for v in ints.iter().chain(&small) {
+                put_varbit_int(&mut w, *v);
+            }
+            for v in &uints {
+                put_varbit_uint(&mut w, *v);
+            }
+            let mut r = reader(&w);
+            for v in ints.iter().chain(&small) {
+                prop_assert_eq!(r.read_varbit_int().unwrap(), *v);
+            }
+            for v in &uints {
+                prop_assert_eq!(r.read_varbit_uint().unwrap(), *v);
+            }
+        }
+
+        #[test]
+        fn floats_round_trip(zs in proptest::collection::vec(any::<f64>(), 0..20),
+                             bounds in proptest::collection::vec(any::<f64>(), 0..20),
+                             milli in proptest::collection::vec(0u32..40_000_000, 0..20),
+                             xs in proptest::collection::vec(any::<f64>(), 1..40)) {
+            let mut w = BitWriter::default();
+            for z in &zs {
+                put_zero_threshold(&mut w, *z);
+            }
+            let ms: Vec<f64> = milli.iter().map(|m| f64::from(*m) / 1000.0).collect();
+            for b in bounds.iter().chain(&ms) {
+                put_custom_bound(&mut w, *b);
+            }
+            let mut st = XorWriteState::new(0.0);
+            for x in &xs {
+                put_xor(&mut w, &mut st, *x);
+            }
+            let mut r = reader(&w);
+            for z in &zs {
+                let got = r.read_zero_threshold().unwrap();
+                // -0.0 is stored as 0, like Prometheus does.
+                let want = if *z == 0.0 { 0.0 } else { *z };
+                prop_assert_eq!(got.to_bits(), want.to_bits());
+            }
+            for b in bounds.iter().chain(&ms) {
+                let got = r.read_custom_bound().unwrap();
+                // -0.0 is stored as the bound 0, like Prometheus does.
+                let want = if *b == 0.0 { 0.0 } else { *b };
+                prop_assert_eq!(got.to_bits(), want.to_bits());
+            }
+            let mut rs = XorState::default();
+            for x in &xs {
+                r.read_xor(&mut rs).unwrap();
+                prop_assert_eq!(rs.value.to_bits(), x.to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn compact_encodings() {
+        // Prometheus' default zero threshold 2^-128 is the single byte 116.
+        let mut w = BitWriter::default();
+        put_zero_threshold(&mut w, 2f64.powi(-128));
+        assert_eq!(w.bytes(), &[116]);
+        // 0.25 as a custom bound is 251 (varbit uint with the 9-bit class).
+        let mut w = BitWriter::default();
+        put_custom_bound(&mut w, 0.25);
+        let mut r = reader(&w);
+        assert_eq!(r.read_varbit_uint().unwrap(), 251);
+        // Varbit class boundaries: 4 fits 3 bits, -4 does not.
+        let mut w = BitWriter::default();
+        put_varbit_int(&mut w, 4);
+        put_varbit_int(&mut w, -4);
+        assert_eq!(w.bytes(), &[0b1010_0110, 0b1111_0000]);
+    }
+}

@@ -2,10 +2,15 @@
 //! 3 = float native histograms.
 
 pub mod bstream;
+pub mod float_histogram_chunk;
 pub mod histogram;
 pub mod histogram_bits;
+pub mod histogram_chunk;
+pub mod histogram_layout;
 pub mod xor;
 
+pub use float_histogram_chunk::FloatHistogramChunk;
+pub use histogram_chunk::{HistogramAppend, HistogramChunk};
 pub use xor::{XorChunk, XorIter};
 
 /// Encoding byte of a float (Gorilla XOR) chunk on disk.
