@@ -3,6 +3,7 @@
 //! and the PromQL engine knows nothing else.
 
 use crate::error::Result;
+use crate::histogram::FloatHistogram;
 use crate::labels::Labels;
 use crate::matcher::Matcher;
 
@@ -52,6 +53,15 @@ pub trait SampleIterator: Send {
             }
         }
         Ok(None)
+    }
+
+    /// Appends the series' native histogram samples within the selected range, in
+    /// timestamp order, to `out`. The float samples above never include them, and
+    /// reading either kind does not consume the other. Iterators over storage without
+    /// native histograms (the default) have none.
+    fn drain_histograms_into(&mut self, out: &mut Vec<(i64, FloatHistogram)>) -> Result<()> {
+        let _ = out;
+        Ok(())
     }
 }
 

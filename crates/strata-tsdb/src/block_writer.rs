@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use strata_model::Labels;
+use tracing::warn;
 use ulid::Ulid;
 
 use crate::chunkenc::{ENC_XOR, XorChunk};
@@ -26,6 +27,15 @@ pub const TMP_DELETION_SUFFIX: &str = ".tmp-for-deletion";
 pub const SAMPLES_PER_CHUNK: usize = 240;
 
 pub use crate::fsutil::sync_dir;
+
+/// A chunk already encoded, written as is.
+#[derive(Debug, Clone, Copy)]
+pub struct EncodedChunk<'a> {
+    pub mint: i64,
+    pub maxt: i64,
+    pub encoding: u8,
+    pub data: &'a [u8],
+}
 
 /// Streams sorted series into a new block.
 pub struct BlockWriter {
@@ -78,10 +88,51 @@ impl BlockWriter {
     /// Adds a series (in label order) with its samples, which must be sorted and inside
     /// the block's range. A series without samples is skipped.
     pub fn add_series(&mut self, labels: &Labels, samples: &[(i64, f64)]) -> Result<()> {
-        if samples.is_empty() {
+        self.add_series_mixed(labels, samples, &[])
+    }
+
+    /// Adds a series (in label order) from float samples and already encoded chunks (the
+    /// native histogram chunks of the head), all sorted and inside the block's range.
+    /// Floats become XOR chunks that never straddle an encoded chunk, so the series'
+    /// chunks are in time order; a float inside an encoded chunk's time range cannot be
+    /// stored that way and is dropped with a warning.
+    pub fn add_series_mixed(
+        &mut self,
+        labels: &Labels,
+        floats: &[(i64, f64)],
+        encoded: &[EncodedChunk<'_>],
+    ) -> Result<()> {
+        if floats.is_empty() && encoded.is_empty() {
             return Ok(());
         }
-        let mut metas = Vec::with_capacity(samples.len().div_ceil(SAMPLES_PER_CHUNK));
+        let mut metas =
+            Vec::with_capacity(floats.len().div_ceil(SAMPLES_PER_CHUNK) + encoded.len());
+        let mut rest = floats;
+        for c in encoded {
+            let before = rest.partition_point(|s| s.0 < c.mint);
+            self.write_floats(&rest[..before], &mut metas)?;
+            let inside = rest[before..].partition_point(|s| s.0 <= c.maxt);
+            if inside > 0 {
+                warn!(series = %labels, mint = c.mint, maxt = c.maxt, dropped = inside, "float samples inside a native histogram chunk's range are not written");
+            }
+            rest = &rest[before + inside..];
+            let chunk_ref = self.chunks.write_chunk(c.encoding, c.data)?;
+            metas.push(ChunkMeta {
+                mint: c.mint,
+                maxt: c.maxt,
+                chunk_ref,
+            });
+            self.num_samples += u64::from(crate::chunkenc::chunk_num_samples(c.data));
+        }
+        self.write_floats(rest, &mut metas)?;
+        self.index.add_series(labels, &metas)?;
+        self.num_chunks += metas.len() as u64;
+        self.num_series += 1;
+        Ok(())
+    }
+
+    /// Writes sorted floats as XOR chunks of at most [`SAMPLES_PER_CHUNK`] samples.
+    fn write_floats(&mut self, samples: &[(i64, f64)], metas: &mut Vec<ChunkMeta>) -> Result<()> {
         for part in samples.chunks(SAMPLES_PER_CHUNK) {
             let mut c = XorChunk::new();
             for &(t, v) in part {
@@ -95,10 +146,7 @@ impl BlockWriter {
                 chunk_ref,
             });
         }
-        self.index.add_series(labels, &metas)?;
         self.num_samples += samples.len() as u64;
-        self.num_chunks += metas.len() as u64;
-        self.num_series += 1;
         Ok(())
     }
 

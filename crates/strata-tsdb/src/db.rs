@@ -1,18 +1,21 @@
 //! The database: a directory of blocks plus a head backed by the WAL, laid out as
 //! Prometheus lays out its data directory (`<ulid>/` blocks, `wal/`, `lock`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
+use strata_model::histogram::FloatHistogram;
 use strata_model::merge::MergeQuerier;
-use strata_model::storage::{Querier, Queryable};
+use strata_model::storage::{Querier, Queryable, SelectHints};
+use strata_model::{Labels, Matcher};
 use tracing::{info, warn};
 
 use crate::block::{Block, BlockQuerier};
-use crate::block_writer::{BlockWriter, TMP_CREATION_SUFFIX, TMP_DELETION_SUFFIX};
+use crate::block_writer::{BlockWriter, EncodedChunk, TMP_CREATION_SUFFIX, TMP_DELETION_SUFFIX};
+use crate::chunkenc::histogram_clip::{OwnedChunk, clip_histogram_chunk};
 use crate::error::{Error, Result};
 use crate::head::{Appender, Head, HeadOptions, HeadQuerier};
 use crate::meta::BlockMeta;
@@ -266,14 +269,39 @@ impl Db {
         let mut w = BlockWriter::create(&self.dir, mint, maxt, symbols.iter().copied())?;
         let mut samples = Vec::new();
         for (labels, r) in &series {
-            let Some(mut it) = head.series_samples(*r, labels.to_string(), mint, maxt - 1) else {
+            let Some((mut it, hist)) =
+                head.series_block_data(*r, labels.to_string(), mint, maxt - 1)
+            else {
                 continue;
             };
             samples.clear();
             while let Some(s) = strata_model::storage::SampleIterator::next_sample(&mut it)? {
                 samples.push(s);
             }
-            w.add_series(labels, &samples)?;
+            // Histogram chunks inside the range are written as they are, others clipped.
+            let mut clipped = Vec::new();
+            for c in &hist {
+                if c.mint >= mint && c.maxt < maxt {
+                    clipped.push(OwnedChunk {
+                        mint: c.mint,
+                        maxt: c.maxt,
+                        encoding: c.encoding,
+                        data: c.data.to_vec(),
+                    });
+                } else {
+                    clipped.extend(clip_histogram_chunk(c.encoding, &c.data, mint, maxt - 1)?);
+                }
+            }
+            let encoded: Vec<EncodedChunk<'_>> = clipped
+                .iter()
+                .map(|c| EncodedChunk {
+                    mint: c.mint,
+                    maxt: c.maxt,
+                    encoding: c.encoding,
+                    data: &c.data,
+                })
+                .collect();
+            w.add_series_mixed(labels, &samples, &encoded)?;
         }
         let meta = w.finish(1, Vec::new())?;
         if let Some(m) = &meta {
@@ -361,8 +389,9 @@ impl Drop for Db {
     }
 }
 
-impl Queryable for Db {
-    fn querier(&self, mint: i64, maxt: i64) -> strata_model::Result<Box<dyn Querier>> {
+impl Db {
+    /// One querier per block overlapping `[mint, maxt]`, oldest first, then the head's.
+    fn component_queriers(&self, mint: i64, maxt: i64) -> Vec<Box<dyn Querier>> {
         let mut qs: Vec<Box<dyn Querier>> = Vec::new();
         for b in self.blocks.read().iter() {
             let (lo, hi) = b.time_range();
@@ -376,6 +405,50 @@ impl Queryable for Db {
         {
             qs.push(Box::new(HeadQuerier::new(self.head.clone(), mint, maxt)));
         }
-        Ok(Box::new(MergeQuerier::new(qs)))
+        qs
+    }
+
+    /// The native histogram samples of the series matching `matchers` within
+    /// `[mint, maxt]`, merged over the blocks and the head (on equal timestamps the
+    /// first source wins, as for floats), sorted by labels; series without histograms
+    /// in range are left out. Integer histograms come back with float counts.
+    pub fn select_histograms(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> strata_model::Result<Vec<(Labels, Vec<(i64, FloatHistogram)>)>> {
+        let hints = SelectHints {
+            start: mint,
+            end: maxt,
+            ..SelectHints::default()
+        };
+        let mut by_series: BTreeMap<Labels, Vec<(i64, FloatHistogram)>> = BTreeMap::new();
+        for q in self.component_queriers(mint, maxt) {
+            for s in q.select(matchers, &hints)? {
+                let mut s = s?;
+                let mut hs = Vec::new();
+                s.samples.drain_histograms_into(&mut hs)?;
+                if !hs.is_empty() {
+                    by_series.entry(s.labels).or_default().extend(hs);
+                }
+            }
+        }
+        Ok(by_series
+            .into_iter()
+            .map(|(l, mut hs)| {
+                hs.sort_by_key(|h| h.0);
+                hs.dedup_by_key(|h| h.0);
+                (l, hs)
+            })
+            .collect())
+    }
+}
+
+impl Queryable for Db {
+    fn querier(&self, mint: i64, maxt: i64) -> strata_model::Result<Box<dyn Querier>> {
+        Ok(Box::new(MergeQuerier::new(
+            self.component_queriers(mint, maxt),
+        )))
     }
 }

@@ -46,6 +46,20 @@ pub enum Error {
         new: f64,
     },
 
+    #[error("duplicate sample for series {series} at timestamp {t}: {detail}")]
+    DuplicateHistogram {
+        series: String,
+        t: i64,
+        detail: String,
+    },
+
+    #[error("invalid native histogram for series {series} at timestamp {t}: {reason}")]
+    InvalidHistogram {
+        series: String,
+        t: i64,
+        reason: String,
+    },
+
     #[error(
         "sample for series {series} at timestamp {t} is too old: out-of-bounds before {min_valid}"
     )]
@@ -91,7 +105,11 @@ impl Error {
     pub fn is_sample_rejection(&self) -> bool {
         matches!(
             self,
-            Error::OutOfOrder { .. } | Error::DuplicateSample { .. } | Error::OutOfBounds { .. }
+            Error::OutOfOrder { .. }
+                | Error::DuplicateSample { .. }
+                | Error::DuplicateHistogram { .. }
+                | Error::InvalidHistogram { .. }
+                | Error::OutOfBounds { .. }
         )
     }
 }

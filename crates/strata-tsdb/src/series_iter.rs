@@ -1,13 +1,18 @@
 //! Sample iteration over a series' chunks, shared by the head and block queriers:
 //! decodes XOR chunks lazily, keeps samples within `[mint, maxt]`, skips deleted
 //! intervals, and merges in a sorted list of extra samples (the head's out-of-order
-//! buffer), preferring the chunk's sample on equal timestamps.
+//! buffer), preferring the chunk's sample on equal timestamps. Native histogram chunks
+//! are kept apart: the float samples skip them, `drain_histograms_into` decodes them.
 
 use std::collections::VecDeque;
 
+use strata_model::histogram::FloatHistogram;
 use strata_model::storage::SampleIterator;
 
-use crate::chunkenc::{ENC_XOR, XorIter, chunk_num_samples, encoding_name};
+use crate::chunkenc::histogram::decode_histogram_chunk;
+use crate::chunkenc::{
+    ENC_FLOAT_HISTOGRAM, ENC_HISTOGRAM, ENC_XOR, XorIter, chunk_num_samples, encoding_name,
+};
 use crate::error::Error;
 use crate::tombstones::Interval;
 
@@ -23,6 +28,8 @@ pub struct ChunkData<B> {
 pub struct ChunkSamples<B: AsRef<[u8]> + Send> {
     series: String,
     chunks: VecDeque<ChunkData<B>>,
+    /// Native histogram chunks, for `drain_histograms_into`.
+    hist_chunks: Vec<ChunkData<B>>,
     cur: Option<XorIter<B>>,
     mint: i64,
     maxt: i64,
@@ -43,9 +50,13 @@ impl<B: AsRef<[u8]> + Send> ChunkSamples<B> {
         extra: Vec<(i64, f64)>,
         deleted: Vec<Interval>,
     ) -> Self {
+        let (hist_chunks, chunks): (Vec<_>, Vec<_>) = chunks
+            .into_iter()
+            .partition(|c| c.encoding == ENC_HISTOGRAM || c.encoding == ENC_FLOAT_HISTOGRAM);
         ChunkSamples {
             series,
             chunks: chunks.into(),
+            hist_chunks,
             cur: None,
             mint,
             maxt,
@@ -98,7 +109,7 @@ impl<B: AsRef<[u8]> + Send> ChunkSamples<B> {
                 return Err(Error::Unsupported {
                     what: "chunk encoding",
                     detail: format!(
-                        "series {}: {} chunk (encoding {}) with {} samples in [{}, {}]: native histograms are not supported by the float query path yet",
+                        "series {}: {} chunk (encoding {}) with {} samples in [{}, {}]",
                         self.series,
                         encoding_name(c.encoding),
                         c.encoding,
@@ -219,6 +230,25 @@ impl<B: AsRef<[u8]> + Send> SampleIterator for ChunkSamples<B> {
         }
     }
 
+    fn drain_histograms_into(
+        &mut self,
+        out: &mut Vec<(i64, FloatHistogram)>,
+    ) -> strata_model::Result<()> {
+        for c in std::mem::take(&mut self.hist_chunks) {
+            if c.maxt < self.mint || c.mint > self.maxt {
+                continue;
+            }
+            let samples = decode_histogram_chunk(c.encoding, c.data.as_ref())
+                .map_err(|e| Error::Decode(format!("series {}: {e}", self.series)))?;
+            for s in samples {
+                if s.t >= self.mint && s.t <= self.maxt && !self.is_deleted(s.t) {
+                    out.push((s.t, s.h));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn next_sample(&mut self) -> strata_model::Result<Option<(i64, f64)>> {
         if self.done {
             return Ok(None);
@@ -316,9 +346,64 @@ mod tests {
     }
 
     #[test]
-    fn histogram_chunks_are_reported_precisely() {
+    fn histogram_chunks_are_apart_from_floats() {
+        use crate::chunkenc::HistogramChunk;
+        use strata_model::histogram::Histogram;
+        let mut hc = HistogramChunk::new();
+        for t in [4, 5, 6] {
+            let h = Histogram {
+                count: t as u64,
+                sum: 1.0,
+                ..Histogram::default()
+            };
+            hc.append(t, &h, None).unwrap();
+        }
+        let mk = || {
+            vec![
+                chunk(&[(1, 1.0), (2, 2.0)]),
+                ChunkData {
+                    encoding: ENC_HISTOGRAM,
+                    mint: 4,
+                    maxt: 6,
+                    data: hc.bytes().to_vec(),
+                },
+                chunk(&[(8, 8.0)]),
+            ]
+        };
+        let deleted = vec![Interval { mint: 5, maxt: 5 }];
+        let mut it = ChunkSamples::new("s".into(), mk(), 2, 10, vec![], deleted.clone());
+        let mut hs = Vec::new();
+        it.drain_histograms_into(&mut hs).unwrap();
+        assert_eq!(
+            hs.iter().map(|h| (h.0, h.1.count)).collect::<Vec<_>>(),
+            vec![(4, 4.0), (6, 6.0)]
+        );
+        assert_eq!(all(it), vec![(2, 2.0), (8, 8.0)]);
+        let mut got = Vec::new();
+        ChunkSamples::new("s".into(), mk(), 0, 10, vec![], vec![])
+            .drain_into(&mut got)
+            .unwrap();
+        assert_eq!(got, vec![(1, 1.0), (2, 2.0), (8, 8.0)]);
+        // Corrupt histogram chunks are reported by the histogram reader only.
+        let bad = ChunkData {
+            encoding: ENC_HISTOGRAM,
+            mint: 0,
+            maxt: 5,
+            data: vec![0u8, 3, 0, 0],
+        };
+        let mut it = ChunkSamples::new("{a=\"b\"}".into(), vec![bad], 0, 10, vec![], vec![]);
+        let e = it
+            .drain_histograms_into(&mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("{a=\"b\"}"), "{e}");
+        assert_eq!(it.next_sample().unwrap(), None);
+    }
+
+    #[test]
+    fn unknown_encodings_are_reported_precisely() {
         let c = ChunkData {
-            encoding: 2,
+            encoding: 9,
             mint: 0,
             maxt: 5,
             data: vec![0u8, 3, 0, 0],
@@ -326,7 +411,7 @@ mod tests {
         let mut it = ChunkSamples::new("{a=\"b\"}".into(), vec![c], 0, 10, vec![], vec![]);
         let e = it.next_sample().unwrap_err().to_string();
         assert!(
-            e.contains("histogram chunk (encoding 2) with 3 samples"),
+            e.contains("unknown chunk (encoding 9) with 3 samples"),
             "{e}"
         );
     }

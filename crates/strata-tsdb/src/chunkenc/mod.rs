@@ -6,6 +6,7 @@ pub mod float_histogram_chunk;
 pub mod histogram;
 pub mod histogram_bits;
 pub mod histogram_chunk;
+pub mod histogram_clip;
 pub mod histogram_layout;
 pub mod xor;
 

@@ -1,40 +1,27 @@
-//! Staging and committing samples: validation with Prometheus' rules, WAL first, then
-//! memory.
-
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+//! Staging and committing samples (floats and native histograms): validation with
+//! Prometheus' rules (`append_check`), WAL first (`append_wal`), then memory.
 
 use strata_model::Labels;
+use strata_model::histogram::{FloatHistogram, Histogram};
 
 use super::Head;
+use super::append_check::{Bounds, check};
+use super::append_wal::encode_records;
+use super::hist_series::HistRef;
+use super::hist_validate::{
+    float_equals, int_equals, validate_float_histogram, validate_histogram,
+};
 use crate::error::{Error, Result};
-use crate::wal::record::{RefSample, RefSeries, encode_samples, encode_series};
-
-/// Hasher for u64 keys that are already well distributed (series refs).
-#[derive(Default)]
-struct RefHasher(u64);
-impl Hasher for RefHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-type RefMap<V> = HashMap<u64, V, BuildHasherDefault<RefHasher>>;
 
 /// What a commit did.
 #[derive(Debug, Default)]
 pub struct CommitOutcome {
-    /// Samples written (WAL and memory).
+    /// Float samples written (WAL and memory).
     pub appended: usize,
-    /// Samples identical to a stored one (same timestamp, same value bits): ignored, as
-    /// Prometheus ignores them.
+    /// Native histogram samples (integer and float) written.
+    pub histograms_appended: usize,
+    /// Samples identical to a stored one (same timestamp, same value bits or equal
+    /// histogram): ignored, as Prometheus ignores them.
     pub duplicates_ignored: usize,
     /// Samples rejected, each with an error naming the series and timestamps.
     pub rejected: Vec<Error>,
@@ -42,11 +29,54 @@ pub struct CommitOutcome {
     pub series_created: usize,
 }
 
+/// A staged native histogram value.
+#[derive(Debug, Clone)]
+pub(crate) enum HistValue {
+    Int(Histogram),
+    Float(FloatHistogram),
+}
+
+impl HistValue {
+    pub fn as_ref(&self) -> HistRef<'_> {
+        match self {
+            HistValue::Int(h) => HistRef::Int(h),
+            HistValue::Float(h) => HistRef::Float(h),
+        }
+    }
+
+    /// Prometheus' `Equals`; histograms of different kinds never are.
+    pub fn equals(&self, other: &HistValue) -> bool {
+        match (self, other) {
+            (HistValue::Int(a), HistValue::Int(b)) => int_equals(a, b),
+            (HistValue::Float(a), HistValue::Float(b)) => float_equals(a, b),
+            _ => false,
+        }
+    }
+}
+
+/// A staged histogram sample; `before` is the number of floats staged before it, which
+/// keeps the order of a commit that mixes both.
+#[derive(Debug)]
+pub(crate) struct StagedHist {
+    pub r: u64,
+    pub t: i64,
+    pub h: HistValue,
+    pub before: usize,
+}
+
 /// Stages samples for one atomic commit.
 pub struct Appender<'a> {
     head: &'a Head,
     staged: Vec<(u64, i64, f64)>,
+    hists: Vec<StagedHist>,
     created: usize,
+}
+
+fn empty_labels() -> Error {
+    Error::InvalidLabels(strata_model::Error::InvalidLabels {
+        labels: "{}".into(),
+        reason: "empty label set".into(),
+    })
 }
 
 impl<'a> Appender<'a> {
@@ -54,6 +84,7 @@ impl<'a> Appender<'a> {
         Appender {
             head,
             staged: Vec::new(),
+            hists: Vec::new(),
             created: 0,
         }
     }
@@ -62,10 +93,7 @@ impl<'a> Appender<'a> {
     /// Returns the series ref, which later appends may use with [`Appender::append_ref`].
     pub fn append(&mut self, labels: &Labels, t: i64, v: f64) -> Result<u64> {
         if labels.is_empty() {
-            return Err(Error::InvalidLabels(strata_model::Error::InvalidLabels {
-                labels: "{}".into(),
-                reason: "empty label set".into(),
-            }));
+            return Err(empty_labels());
         }
         let (r, created) = self.head.get_or_create(labels, None);
         self.created += usize::from(created);
@@ -82,13 +110,74 @@ impl<'a> Appender<'a> {
         Ok(())
     }
 
-    /// Number of staged samples.
+    /// Stages an integer native histogram for the series with these labels (created if
+    /// needed) and returns its ref. A histogram Prometheus would refuse (bucket counts
+    /// not matching the spans or the count, negative counts, bad schema or custom
+    /// bounds) is refused here with [`Error::InvalidHistogram`].
+    pub fn append_histogram(&mut self, labels: &Labels, t: i64, h: &Histogram) -> Result<u64> {
+        validate_histogram(h).map_err(|reason| invalid(labels, t, reason))?;
+        self.stage_new(labels, t, HistValue::Int(h.clone()))
+    }
+
+    /// Stages a float native histogram for the series with these labels.
+    pub fn append_float_histogram(
+        &mut self,
+        labels: &Labels,
+        t: i64,
+        h: &FloatHistogram,
+    ) -> Result<u64> {
+        validate_float_histogram(h).map_err(|reason| invalid(labels, t, reason))?;
+        self.stage_new(labels, t, HistValue::Float(h.clone()))
+    }
+
+    /// Stages an integer native histogram for an existing series ref.
+    pub fn append_histogram_ref(&mut self, r: u64, t: i64, h: &Histogram) -> Result<()> {
+        let labels = self.known(r)?;
+        validate_histogram(h).map_err(|reason| invalid(&labels, t, reason))?;
+        self.stage(r, t, HistValue::Int(h.clone()));
+        Ok(())
+    }
+
+    /// Stages a float native histogram for an existing series ref.
+    pub fn append_float_histogram_ref(&mut self, r: u64, t: i64, h: &FloatHistogram) -> Result<()> {
+        let labels = self.known(r)?;
+        validate_float_histogram(h).map_err(|reason| invalid(&labels, t, reason))?;
+        self.stage(r, t, HistValue::Float(h.clone()));
+        Ok(())
+    }
+
+    fn known(&self, r: u64) -> Result<Labels> {
+        self.head
+            .series_labels(r)
+            .ok_or_else(|| Error::Decode(format!("unknown series ref {r}")))
+    }
+
+    fn stage_new(&mut self, labels: &Labels, t: i64, h: HistValue) -> Result<u64> {
+        if labels.is_empty() {
+            return Err(empty_labels());
+        }
+        let (r, created) = self.head.get_or_create(labels, None);
+        self.created += usize::from(created);
+        self.stage(r, t, h);
+        Ok(r)
+    }
+
+    fn stage(&mut self, r: u64, t: i64, h: HistValue) {
+        self.hists.push(StagedHist {
+            r,
+            t,
+            h,
+            before: self.staged.len(),
+        });
+    }
+
+    /// Number of staged samples (floats and histograms).
     pub fn len(&self) -> usize {
-        self.staged.len()
+        self.staged.len() + self.hists.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.staged.is_empty()
+        self.staged.is_empty() && self.hists.is_empty()
     }
 
     /// Validates every staged sample, logs the accepted ones to the WAL and applies them.
@@ -100,132 +189,29 @@ impl<'a> Appender<'a> {
             series_created: self.created,
             ..Default::default()
         };
-        if self.staged.is_empty() {
+        if self.is_empty() {
             return Ok(out);
         }
         let mut cs = head.commit.lock();
         let opts = head.options();
         let hard_min = head.min_valid_time();
         let head_max = head.max_time();
-        let soft_min = match head_max {
-            Some(m) => hard_min.max(m.saturating_sub(opts.chunk_range / 2)),
-            None => hard_min,
+        let bounds = Bounds {
+            hard_min,
+            soft_min: match head_max {
+                Some(m) => hard_min.max(m.saturating_sub(opts.chunk_range / 2)),
+                None => hard_min,
+            },
+            ooo_min: head_max.map(|m| m.saturating_sub(opts.out_of_order_window)),
+            window: opts.out_of_order_window,
         };
-        let ooo_min = head_max.map(|m| m.saturating_sub(opts.out_of_order_window));
-
-        // Newest (t, value bits) per series as this commit goes along.
-        let mut last: RefMap<(i64, u64, bool)> =
-            RefMap::with_capacity_and_hasher(self.staged.len(), Default::default());
-        let mut accepted: Vec<RefSample> = Vec::with_capacity(self.staged.len());
-        let mut ooo_flags: Vec<bool> = Vec::with_capacity(self.staged.len());
-        let mut new_series: Vec<RefSeries> = Vec::new();
-        // Value bits of the samples accepted so far in this commit, by (ref, t), for the
-        // duplicate check of out-of-order samples (memory is only updated at the end).
-        let mut staged_at: HashMap<(u64, i64), u64> = HashMap::new();
-        for &(r, t, v) in &self.staged {
-            let state = match last.get(&r) {
-                Some(s) => Some(*s),
-                None => head.with_series(r, |s| {
-                    if !s.logged {
-                        new_series.push(RefSeries {
-                            series_ref: r,
-                            labels: s.labels.clone(),
-                        });
-                        s.logged = true;
-                    }
-                    (s.last_t, s.last_v, s.has_samples())
-                }),
-            };
-            let Some((lt, lv, has)) = state else { continue };
-            let vb = v.to_bits();
-            let series_name = || {
-                head.series_labels(r)
-                    .map(|l| l.to_string())
-                    .unwrap_or_default()
-            };
-            if has && t == lt {
-                if vb == lv {
-                    out.duplicates_ignored += 1;
-                } else {
-                    out.rejected.push(Error::DuplicateSample {
-                        series: series_name(),
-                        t,
-                        stored: f64::from_bits(lv),
-                        new: v,
-                    });
-                }
-                continue;
-            }
-            let in_window =
-                opts.out_of_order_window > 0 && t >= hard_min && ooo_min.is_some_and(|m| t >= m);
-            if has && t < lt {
-                if in_window {
-                    // Compare with what is stored at `t`, in order or out of order, or
-                    // accepted earlier in this commit.
-                    let stored = match staged_at.get(&(r, t)) {
-                        Some(&bits) => Some(Some(f64::from_bits(bits))),
-                        None => head.with_series(r, |s| s.value_at(t)),
-                    };
-                    match stored {
-                        Some(Some(stored)) if stored.to_bits() == vb => out.duplicates_ignored += 1,
-                        Some(Some(stored)) => out.rejected.push(Error::DuplicateSample {
-                            series: series_name(),
-                            t,
-                            stored,
-                            new: v,
-                        }),
-                        _ => {
-                            accepted.push(RefSample {
-                                series_ref: r,
-                                t,
-                                v,
-                            });
-                            ooo_flags.push(true);
-                            staged_at.insert((r, t), vb);
-                        }
-                    }
-                } else {
-                    out.rejected.push(Error::OutOfOrder {
-                        series: series_name(),
-                        t,
-                        latest: lt,
-                    });
-                }
-                continue;
-            }
-            if t < soft_min && !in_window {
-                out.rejected.push(Error::OutOfBounds {
-                    series: series_name(),
-                    t,
-                    min_valid: soft_min,
-                });
-                continue;
-            }
-            accepted.push(RefSample {
-                series_ref: r,
-                t,
-                v,
-            });
-            ooo_flags.push(false);
-            last.insert(r, (t, vb, true));
-            if opts.out_of_order_window > 0 {
-                staged_at.insert((r, t), vb);
-            }
-        }
+        let checked = check(head, &self.staged, &self.hists, &bounds, &mut out);
 
         // Write-ahead: series records for series never logged, then the samples.
         let mut buf = std::mem::take(&mut cs.buf);
         buf.clear();
         let mut records: Vec<std::ops::Range<usize>> = Vec::with_capacity(2);
-        if !new_series.is_empty() {
-            encode_series(&new_series, &mut buf);
-            records.push(0..buf.len());
-        }
-        if !accepted.is_empty() {
-            let start = buf.len();
-            encode_samples(&accepted, &mut buf);
-            records.push(start..buf.len());
-        }
+        encode_records(&mut buf, &mut records, &checked, &self.hists);
         let logged = match cs.wal.as_mut() {
             Some(wal) if !records.is_empty() => {
                 let recs: Vec<&[u8]> = records.iter().map(|r| &buf[r.clone()]).collect();
@@ -236,14 +222,29 @@ impl<'a> Appender<'a> {
         cs.buf = buf;
         if let Err(e) = logged {
             // The series stay unlogged so that a later commit logs them.
-            for s in &new_series {
+            for s in &checked.new_series {
                 head.with_series(s.series_ref, |m| m.logged = false);
             }
             return Err(e);
         }
 
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for (s, &ooo) in accepted.iter().zip(&ooo_flags) {
+        let mut next_hist = checked.hists.iter().peekable();
+        let apply_hist = |k: usize| {
+            let sh = self.hists.get(k)?;
+            head.with_series(sh.r, |m| {
+                m.append_histogram(sh.t, sh.h.as_ref(), opts.chunk_range)
+            });
+            Some(sh.t)
+        };
+        for (i, (s, &ooo)) in checked.floats.iter().zip(&checked.ooo_flags).enumerate() {
+            while let Some(&&(k, _)) = next_hist.peek().filter(|h| h.1 == i) {
+                if let Some(t) = apply_hist(k) {
+                    lo = lo.min(t);
+                    hi = hi.max(t);
+                }
+                next_hist.next();
+            }
             head.with_series(s.series_ref, |m| {
                 if ooo {
                     let _ = m.insert_ooo(s.t, s.v);
@@ -254,12 +255,27 @@ impl<'a> Appender<'a> {
             lo = lo.min(s.t);
             hi = hi.max(s.t);
         }
+        for &(k, _) in next_hist {
+            if let Some(t) = apply_hist(k) {
+                lo = lo.min(t);
+                hi = hi.max(t);
+            }
+        }
         if lo <= hi {
             head.observe_time(lo);
             head.observe_time(hi);
         }
-        out.appended = accepted.len();
+        out.appended = checked.floats.len();
+        out.histograms_appended = checked.hists.len();
         Ok(out)
+    }
+}
+
+fn invalid(labels: &Labels, t: i64, reason: String) -> Error {
+    Error::InvalidHistogram {
+        series: labels.to_string(),
+        t,
+        reason,
     }
 }
 

@@ -7,6 +7,10 @@
 //! holds is exactly what memory holds.
 
 mod append;
+mod append_check;
+mod append_wal;
+mod hist_series;
+mod hist_validate;
 mod postings;
 mod query;
 mod replay;
@@ -281,6 +285,9 @@ impl Head {
         for stripe in self.stripes.iter() {
             for s in stripe.lock().series.values() {
                 chunks += s.closed.len() as u64 + u64::from(s.open.is_some());
+                if let Some(h) = &s.hist {
+                    chunks += h.closed.len() as u64 + u64::from(h.open.is_some());
+                }
             }
         }
         HeadStats {

@@ -132,15 +132,23 @@ impl Head {
         maxt: i64,
     ) -> Option<ChunkSamples<Arc<[u8]>>> {
         let (chunks, ooo) = self.with_series(r, |s| s.snapshot(mint, maxt))?;
-        let chunks = chunks
-            .into_iter()
-            .map(|c| ChunkData {
-                encoding: ENC_XOR,
-                mint: c.mint,
-                maxt: c.maxt,
-                data: c.data,
-            })
-            .collect();
         Some(ChunkSamples::new(name, chunks, mint, maxt, ooo, Vec::new()))
+    }
+
+    /// For writing a block: the float samples of series `r` in `[mint, maxt]` and its
+    /// native histogram chunks overlapping that range, from one snapshot.
+    pub(crate) fn series_block_data(
+        &self,
+        r: u64,
+        name: String,
+        mint: i64,
+        maxt: i64,
+    ) -> Option<(ChunkSamples<Arc<[u8]>>, Vec<ChunkData<Arc<[u8]>>>)> {
+        let (chunks, ooo) = self.with_series(r, |s| s.snapshot(mint, maxt))?;
+        let (xor, hist): (Vec<_>, Vec<_>) = chunks.into_iter().partition(|c| c.encoding == ENC_XOR);
+        Some((
+            ChunkSamples::new(name, xor, mint, maxt, ooo, Vec::new()),
+            hist,
+        ))
     }
 }

@@ -6,8 +6,13 @@ use std::path::Path;
 use tracing::{info, warn};
 
 use super::Head;
+use super::hist_series::HistRef;
 use crate::error::Result;
 use crate::wal::checkpoint::last_checkpoint;
+use crate::wal::histogram_record::{
+    RefFloatHistogramSample, RefHistogramSample, decode_float_histogram_samples,
+    decode_histogram_samples,
+};
 use crate::wal::reader::{ReadFailure, WalReader};
 use crate::wal::record::{
     RecordType, RefSample, RefSeries, RefTombstone, decode_samples, decode_series,
@@ -20,9 +25,11 @@ pub struct ReplayStats {
     pub records: u64,
     pub series: u64,
     pub samples: u64,
+    /// Native histogram samples (integer and float) replayed.
+    pub histograms: u64,
     /// Samples dropped because they referenced an unknown series or broke ordering.
     pub samples_skipped: u64,
-    /// Records of kinds the head does not replay (exemplars, histograms, metadata...).
+    /// Records of kinds the head does not replay (exemplars, metadata...).
     pub records_skipped: u64,
     pub tombstones: u64,
 }
@@ -59,6 +66,7 @@ impl Head {
                 records = stats.records,
                 series = stats.series,
                 samples = stats.samples,
+                histograms = stats.histograms,
                 skipped = stats.samples_skipped,
                 "replayed write-ahead log"
             );
@@ -79,6 +87,8 @@ impl Head {
         let mut series: Vec<RefSeries> = Vec::new();
         let mut samples: Vec<RefSample> = Vec::new();
         let mut stones: Vec<RefTombstone> = Vec::new();
+        let mut ints: Vec<RefHistogramSample> = Vec::new();
+        let mut floats: Vec<RefFloatHistogramSample> = Vec::new();
         let opts = self.options().clone();
         let min_valid = self.min_valid_time();
         loop {
@@ -150,6 +160,21 @@ impl Head {
                         self.observe_time(hi);
                     }
                 }
+                RecordType::HistogramSamples | RecordType::CustomBucketsHistogramSamples => {
+                    ints.clear();
+                    decode_histogram_samples(&rec, &mut ints)?;
+                    let it = ints.iter().map(|s| (s.series_ref, s.t, HistRef::Int(&s.h)));
+                    self.replay_histograms(it, alias, min_valid, opts.chunk_range, stats);
+                }
+                RecordType::FloatHistogramSamples
+                | RecordType::CustomBucketsFloatHistogramSamples => {
+                    floats.clear();
+                    decode_float_histogram_samples(&rec, &mut floats)?;
+                    let it = floats
+                        .iter()
+                        .map(|s| (s.series_ref, s.t, HistRef::Float(&s.h)));
+                    self.replay_histograms(it, alias, min_valid, opts.chunk_range, stats);
+                }
                 RecordType::Tombstones => {
                     stones.clear();
                     decode_tombstones(&rec, &mut stones)?;
@@ -164,5 +189,44 @@ impl Head {
             }
         }
         Ok(())
+    }
+
+    /// Applies histogram samples in order; older ones than their series' newest were
+    /// never accepted (histograms are not taken out of order) and are skipped.
+    fn replay_histograms<'a>(
+        &self,
+        samples: impl Iterator<Item = (u64, i64, HistRef<'a>)>,
+        alias: &HashMap<u64, u64>,
+        min_valid: i64,
+        chunk_range: i64,
+        stats: &mut ReplayStats,
+    ) {
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for (r, t, h) in samples {
+            if t < min_valid {
+                stats.samples_skipped += 1;
+                continue;
+            }
+            let r = alias.get(&r).copied().unwrap_or(r);
+            let ok = self.with_series(r, |m| {
+                if !m.has_samples() || t > m.last_t {
+                    m.append_histogram(t, h, chunk_range);
+                    true
+                } else {
+                    false
+                }
+            });
+            if ok == Some(true) {
+                stats.histograms += 1;
+                lo = lo.min(t);
+                hi = hi.max(t);
+            } else {
+                stats.samples_skipped += 1;
+            }
+        }
+        if lo <= hi {
+            self.observe_time(lo);
+            self.observe_time(hi);
+        }
     }
 }

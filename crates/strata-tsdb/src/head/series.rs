@@ -1,11 +1,14 @@
-//! One in-memory series: closed XOR chunks, the open chunk, and an optional buffer of
-//! out-of-order samples accepted within the out-of-order window.
+//! One in-memory series: closed XOR chunks, the open chunk, an optional buffer of
+//! out-of-order samples accepted within the out-of-order window, and, for series that
+//! received native histograms, their chunks ([`HistState`]).
 
 use std::sync::Arc;
 
 use strata_model::Labels;
 
-use crate::chunkenc::{XorChunk, XorIter};
+use super::hist_series::{HistRef, HistState};
+use crate::chunkenc::{ENC_XOR, XorChunk, XorIter};
+use crate::series_iter::ChunkData;
 
 /// A closed, immutable head chunk.
 #[derive(Debug, Clone)]
@@ -35,9 +38,16 @@ pub(crate) struct MemSeries {
     /// common case (none) costs 8 bytes per series instead of 24.
     #[allow(clippy::box_collection)]
     pub ooo: Option<Box<Vec<(i64, f64)>>>,
+    /// Histogram chunks, once the series received a native histogram.
+    pub hist: Option<Box<HistState>>,
     /// Whether the series record has reached the WAL.
     pub logged: bool,
 }
+
+/// What an in-order sample of a series is, for the checks of a commit.
+pub(crate) const LAST_IS_HISTOGRAM: u8 = 1;
+/// The series holds histogram chunks (out-of-order floats are not accepted then).
+pub(crate) const HAS_HISTOGRAMS: u8 = 2;
 
 impl MemSeries {
     pub fn new(labels: Labels) -> Self {
@@ -48,12 +58,30 @@ impl MemSeries {
             last_t: i64::MIN,
             last_v: 0,
             ooo: None,
+            hist: None,
             logged: false,
         }
     }
 
     pub fn has_samples(&self) -> bool {
-        self.open.is_some() || !self.closed.is_empty()
+        self.open.is_some()
+            || !self.closed.is_empty()
+            || self.hist.as_ref().is_some_and(|h| h.has_chunks())
+    }
+
+    /// `LAST_IS_HISTOGRAM` and `HAS_HISTOGRAMS` flags.
+    pub fn hist_flags(&self) -> u8 {
+        match &self.hist {
+            None => 0,
+            Some(h) => {
+                HAS_HISTOGRAMS
+                    | if h.last.is_some() {
+                        LAST_IS_HISTOGRAM
+                    } else {
+                        0
+                    }
+            }
+        }
     }
 
     /// Smallest timestamp held (in-order or out-of-order), if any.
@@ -64,10 +92,8 @@ impl MemSeries {
             .map(|c| c.mint)
             .or(self.open.as_ref().map(|o| o.mint));
         let ooo = self.ooo.as_ref().and_then(|o| o.first().map(|s| s.0));
-        match (in_order, ooo) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let hist = self.hist.as_ref().and_then(|h| h.min_time());
+        [in_order, ooo, hist].into_iter().flatten().min()
     }
 
     /// Largest timestamp held, if any.
@@ -84,6 +110,10 @@ impl MemSeries {
     /// cut after `max_samples` samples or when `t` crosses a `chunk_range` boundary, so
     /// that no chunk spans two blocks.
     pub fn append(&mut self, t: i64, v: f64, max_samples: u16, chunk_range: i64) {
+        if let Some(h) = self.hist.as_deref_mut() {
+            h.close_open();
+            h.last = None;
+        }
         let cut = match &self.open {
             None => true,
             Some(o) => {
@@ -103,6 +133,16 @@ impl MemSeries {
         }
         self.last_t = t;
         self.last_v = v.to_bits();
+    }
+
+    /// Appends an in-order histogram (the caller has validated order and value).
+    pub fn append_histogram(&mut self, t: i64, h: HistRef<'_>, chunk_range: i64) {
+        self.close_open();
+        self.hist
+            .get_or_insert_with(Box::default)
+            .append(t, h, chunk_range);
+        self.last_t = t;
+        self.last_v = 0;
     }
 
     fn close_open(&mut self) {
@@ -163,24 +203,52 @@ impl MemSeries {
         }
     }
 
-    /// Chunks overlapping `[mint, maxt]`, the open one copied, plus out-of-order samples in
-    /// range.
-    pub fn snapshot(&self, mint: i64, maxt: i64) -> (Vec<HeadChunk>, Vec<(i64, f64)>) {
-        let mut chunks: Vec<HeadChunk> = self
+    /// Chunks overlapping `[mint, maxt]` (XOR and histogram, by time), the open ones
+    /// copied, plus out-of-order samples in range.
+    pub fn snapshot(&self, mint: i64, maxt: i64) -> (Vec<ChunkData<Arc<[u8]>>>, Vec<(i64, f64)>) {
+        let overlaps = |lo: i64, hi: i64| hi >= mint && lo <= maxt;
+        let mut chunks: Vec<ChunkData<Arc<[u8]>>> = self
             .closed
             .iter()
-            .filter(|c| c.maxt >= mint && c.mint <= maxt)
-            .cloned()
+            .filter(|c| overlaps(c.mint, c.maxt))
+            .map(|c| ChunkData {
+                encoding: ENC_XOR,
+                mint: c.mint,
+                maxt: c.maxt,
+                data: c.data.clone(),
+            })
             .collect();
         if let Some(o) = &self.open {
             let omax = o.chunk.last_t();
-            if omax >= mint && o.mint <= maxt {
-                chunks.push(HeadChunk {
+            if overlaps(o.mint, omax) {
+                chunks.push(ChunkData {
+                    encoding: ENC_XOR,
                     mint: o.mint,
                     maxt: omax,
                     data: Arc::from(o.chunk.bytes()),
                 });
             }
+        }
+        if let Some(h) = &self.hist {
+            for c in h.closed.iter().filter(|c| overlaps(c.mint, c.maxt)) {
+                chunks.push(ChunkData {
+                    encoding: c.encoding,
+                    mint: c.mint,
+                    maxt: c.maxt,
+                    data: c.data.clone(),
+                });
+            }
+            if let Some(o) = &h.open
+                && overlaps(o.mint, o.chunk.last_t())
+            {
+                chunks.push(ChunkData {
+                    encoding: o.chunk.encoding(),
+                    mint: o.mint,
+                    maxt: o.chunk.last_t(),
+                    data: Arc::from(o.chunk.bytes()),
+                });
+            }
+            chunks.sort_by_key(|c| c.mint);
         }
         let ooo = self
             .ooo
@@ -209,6 +277,12 @@ impl MemSeries {
                 self.ooo = None;
             }
         }
+        if let Some(h) = self.hist.as_deref_mut() {
+            h.truncate_before(mint);
+            if !h.has_chunks() {
+                self.hist = None;
+            }
+        }
         !self.has_samples() && self.ooo.is_none()
     }
 
@@ -218,6 +292,7 @@ impl MemSeries {
             + self.closed.capacity() * std::mem::size_of::<HeadChunk>();
         let open = self.open.as_ref().map_or(0, |o| o.chunk.heap_size());
         let ooo = self.ooo.as_ref().map_or(0, |b| b.capacity() * 16 + 24);
-        self.labels.encoded_len() + 16 + closed + open + ooo
+        let hist = self.hist.as_ref().map_or(0, |h| h.heap_size());
+        self.labels.encoded_len() + 16 + closed + open + ooo + hist
     }
 }

@@ -9,6 +9,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::wal::histogram_record::{
+    RefFloatHistogramSample, RefHistogramSample, decode_float_histogram_samples,
+    decode_histogram_samples, encode_float_histogram_samples, encode_histogram_samples,
+};
 use crate::wal::reader::WalReader;
 use crate::wal::record::{
     RecordType, RefSample, RefSeries, RefTombstone, decode_samples, decode_series,
@@ -73,8 +77,9 @@ pub fn delete_checkpoints_before(dir: &Path, idx: u32) -> Result<()> {
 }
 
 /// Writes `checkpoint.{to:08}` from the previous checkpoint and segments `from..=to`:
-/// Series records of the refs `keep` accepts, their samples at or after `mint` and their
-/// tombstones that end at or after `mint`. Other record types are dropped. The
+/// Series records of the refs `keep` accepts, their samples (floats and native
+/// histograms) at or after `mint` and their tombstones that end at or after `mint`.
+/// Other record types are dropped. The
 /// checkpoint is built in a `.tmp` directory, fsynced and renamed; older checkpoints are
 /// deleted afterwards. The caller then truncates the segments up to `to`.
 pub fn checkpoint(
@@ -154,6 +159,8 @@ impl Filter<'_> {
         let mut series: Vec<RefSeries> = Vec::new();
         let mut samples: Vec<RefSample> = Vec::new();
         let mut stones: Vec<RefTombstone> = Vec::new();
+        let mut ints: Vec<RefHistogramSample> = Vec::new();
+        let mut floats: Vec<RefFloatHistogramSample> = Vec::new();
         while let Some(rec) = r.next_record()? {
             let mut enc = Vec::new();
             match record_type(&rec) {
@@ -171,6 +178,33 @@ impl Filter<'_> {
                     samples.retain(|s| s.t >= self.mint && (self.keep)(s.series_ref));
                     if !samples.is_empty() {
                         encode_samples(&samples, &mut enc);
+                    }
+                }
+                ty @ (RecordType::HistogramSamples | RecordType::CustomBucketsHistogramSamples) => {
+                    ints.clear();
+                    decode_histogram_samples(&rec, &mut ints)?;
+                    let kept: Vec<(u64, i64, &strata_model::histogram::Histogram)> = ints
+                        .iter()
+                        .filter(|s| s.t >= self.mint && (self.keep)(s.series_ref))
+                        .map(|s| (s.series_ref, s.t, &s.h))
+                        .collect();
+                    if !kept.is_empty() {
+                        let custom = ty == RecordType::CustomBucketsHistogramSamples;
+                        encode_histogram_samples(&kept, custom, &mut enc);
+                    }
+                }
+                ty @ (RecordType::FloatHistogramSamples
+                | RecordType::CustomBucketsFloatHistogramSamples) => {
+                    floats.clear();
+                    decode_float_histogram_samples(&rec, &mut floats)?;
+                    let kept: Vec<(u64, i64, &strata_model::histogram::FloatHistogram)> = floats
+                        .iter()
+                        .filter(|s| s.t >= self.mint && (self.keep)(s.series_ref))
+                        .map(|s| (s.series_ref, s.t, &s.h))
+                        .collect();
+                    if !kept.is_empty() {
+                        let custom = ty == RecordType::CustomBucketsFloatHistogramSamples;
+                        encode_float_histogram_samples(&kept, custom, &mut enc);
                     }
                 }
                 RecordType::Tombstones => {

@@ -11,6 +11,7 @@
 //! [`Wal::open`], which continues in a new segment.
 
 pub mod checkpoint;
+pub mod histogram_record;
 pub mod reader;
 pub mod record;
 mod repair;

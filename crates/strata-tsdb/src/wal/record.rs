@@ -7,8 +7,9 @@
 //! * Samples (2): `first ref <be64>`, `first t <be64>`, then per sample
 //!   `ref - first ref <varint>`, `t - first t <varint>`, `value <be64 float bits>`.
 //! * Tombstones (3): per interval `ref <be64>`, `mint <varint>`, `maxt <varint>`.
-//! * Exemplars (4), MmapMarkers (5), Metadata (6), HistogramSamples (7) and
-//!   FloatHistogramSamples (8) are recognised but not decoded here.
+//! * HistogramSamples (7), FloatHistogramSamples (8) and their custom-bucket variants
+//!   (9, 10): see [`super::histogram_record`].
+//! * Exemplars (4), MmapMarkers (5) and Metadata (6) are recognised but not decoded.
 
 use strata_model::Labels;
 
@@ -26,6 +27,8 @@ pub enum RecordType {
     Metadata,
     HistogramSamples,
     FloatHistogramSamples,
+    CustomBucketsHistogramSamples,
+    CustomBucketsFloatHistogramSamples,
     /// An unknown type byte, or `Unknown(0)` for an empty record.
     Unknown(u8),
 }
@@ -42,6 +45,8 @@ impl RecordType {
             RecordType::Metadata => 6,
             RecordType::HistogramSamples => 7,
             RecordType::FloatHistogramSamples => 8,
+            RecordType::CustomBucketsHistogramSamples => 9,
+            RecordType::CustomBucketsFloatHistogramSamples => 10,
             RecordType::Unknown(b) => b,
         }
     }
@@ -56,6 +61,8 @@ impl RecordType {
             6 => RecordType::Metadata,
             7 => RecordType::HistogramSamples,
             8 => RecordType::FloatHistogramSamples,
+            9 => RecordType::CustomBucketsHistogramSamples,
+            10 => RecordType::CustomBucketsFloatHistogramSamples,
             other => RecordType::Unknown(other),
         }
     }
