@@ -25,3 +25,11 @@ mod crash;
 #[cfg(test)]
 #[path = "tsdb/model.rs"]
 mod model;
+
+#[cfg(test)]
+#[path = "tsdb/histograms.rs"]
+mod histograms;
+
+#[cfg(test)]
+#[path = "tsdb/prometheus_histograms.rs"]
+mod prometheus_histograms;
