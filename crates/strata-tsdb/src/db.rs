@@ -21,6 +21,9 @@ use crate::head::{Appender, Head, HeadOptions, HeadQuerier};
 use crate::meta::BlockMeta;
 use crate::wal::{Wal, WalOptions};
 
+/// One series' native histogram samples, as [`Db::select_histograms`] returns them.
+pub type HistogramSeries = (Labels, Vec<(i64, FloatHistogram)>);
+
 /// Options of a database.
 #[derive(Debug, Clone, Default)]
 pub struct DbOptions {
@@ -417,7 +420,7 @@ impl Db {
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> strata_model::Result<Vec<(Labels, Vec<(i64, FloatHistogram)>)>> {
+    ) -> strata_model::Result<Vec<HistogramSeries>> {
         let hints = SelectHints {
             start: mint,
             end: maxt,

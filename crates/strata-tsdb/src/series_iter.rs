@@ -24,6 +24,9 @@ pub struct ChunkData<B> {
     pub data: B,
 }
 
+/// A chunk held in memory by the head.
+pub type SharedChunk = ChunkData<std::sync::Arc<[u8]>>;
+
 /// Iterates the samples of one series.
 pub struct ChunkSamples<B: AsRef<[u8]> + Send> {
     series: String,

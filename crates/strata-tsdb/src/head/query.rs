@@ -9,7 +9,7 @@ use super::Head;
 use crate::chunkenc::ENC_XOR;
 use crate::error::Result;
 use crate::index::postings::{PostingsSource, postings_for_matchers};
-use crate::series_iter::{ChunkData, ChunkSamples};
+use crate::series_iter::{ChunkSamples, SharedChunk};
 
 impl PostingsSource for Head {
     fn label_values(&self, name: &str) -> Result<Vec<String>> {
@@ -22,6 +22,9 @@ impl PostingsSource for Head {
         Ok(self.postings.read().all())
     }
 }
+
+/// Float samples of a head series.
+pub(crate) type HeadSamples = ChunkSamples<Arc<[u8]>>;
 
 /// A querier over the head's samples in `[mint, maxt]`.
 pub struct HeadQuerier {
@@ -143,7 +146,7 @@ impl Head {
         name: String,
         mint: i64,
         maxt: i64,
-    ) -> Option<(ChunkSamples<Arc<[u8]>>, Vec<ChunkData<Arc<[u8]>>>)> {
+    ) -> Option<(HeadSamples, Vec<SharedChunk>)> {
         let (chunks, ooo) = self.with_series(r, |s| s.snapshot(mint, maxt))?;
         let (xor, hist): (Vec<_>, Vec<_>) = chunks.into_iter().partition(|c| c.encoding == ENC_XOR);
         Some((

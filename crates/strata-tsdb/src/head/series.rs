@@ -8,7 +8,7 @@ use strata_model::Labels;
 
 use super::hist_series::{HistRef, HistState};
 use crate::chunkenc::{ENC_XOR, XorChunk, XorIter};
-use crate::series_iter::ChunkData;
+use crate::series_iter::{ChunkData, SharedChunk};
 
 /// A closed, immutable head chunk.
 #[derive(Debug, Clone)]
@@ -205,9 +205,9 @@ impl MemSeries {
 
     /// Chunks overlapping `[mint, maxt]` (XOR and histogram, by time), the open ones
     /// copied, plus out-of-order samples in range.
-    pub fn snapshot(&self, mint: i64, maxt: i64) -> (Vec<ChunkData<Arc<[u8]>>>, Vec<(i64, f64)>) {
+    pub fn snapshot(&self, mint: i64, maxt: i64) -> (Vec<SharedChunk>, Vec<(i64, f64)>) {
         let overlaps = |lo: i64, hi: i64| hi >= mint && lo <= maxt;
-        let mut chunks: Vec<ChunkData<Arc<[u8]>>> = self
+        let mut chunks: Vec<SharedChunk> = self
             .closed
             .iter()
             .filter(|c| overlaps(c.mint, c.maxt))

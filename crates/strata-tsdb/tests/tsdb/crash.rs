@@ -9,8 +9,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use strata_model::Labels;
-use strata_model::storage::{Querier, Queryable};
+use strata_model::histogram::FloatHistogram;
+use strata_model::storage::{Querier, Queryable, SelectHints};
+use strata_model::{Labels, Matcher};
 use strata_tsdb::head::HeadQuerier;
 use strata_tsdb::{Block, Db};
 
@@ -20,7 +21,7 @@ use crate::common::{Bits, select_all};
 #[allow(dead_code)]
 mod params;
 
-use params::{SERIES, batch_time, batch_value, options};
+use params::{HIST_NAME, SERIES, batch_histogram, batch_time, batch_value, options};
 
 fn labels(s: usize) -> Labels {
     Labels::new(&[("__name__", "crash_test"), ("s", &s.to_string())]).unwrap()
@@ -93,6 +94,40 @@ impl Queryable for HeadOnly {
     }
 }
 
+fn hist_labels() -> Labels {
+    Labels::new(&[("__name__", HIST_NAME)]).unwrap()
+}
+
+/// A histogram as a query must return it whatever the chunk layout: count, sum bits and
+/// the non-empty buckets by index.
+fn hist_key(h: &FloatHistogram) -> (u64, u64, Vec<(i64, u64)>) {
+    let mut buckets = Vec::new();
+    let (mut idx, mut k) = (0i64, 0usize);
+    for s in &h.positive_spans {
+        idx += i64::from(s.offset);
+        for _ in 0..s.length {
+            if h.positive_buckets[k] != 0.0 {
+                buckets.push((idx, h.positive_buckets[k].to_bits()));
+            }
+            idx += 1;
+            k += 1;
+        }
+    }
+    (h.count.to_bits(), h.sum.to_bits(), buckets)
+}
+
+/// Histogram samples the head holds.
+fn head_histograms(db: &Db) -> u64 {
+    let q = HeadQuerier::new(db.head().clone(), i64::MIN, i64::MAX);
+    let mut n = 0;
+    for s in q.select(&[], &SelectHints::default()).unwrap() {
+        let mut hs = Vec::new();
+        s.unwrap().samples.drain_histograms_into(&mut hs).unwrap();
+        n += hs.len() as u64;
+    }
+    n
+}
+
 /// Checks the directory: every series holds exactly the batches `0..=p` for one `p` in
 /// `max_acked..=max_acked + 1` (the batch in flight at the kill is all or nothing),
 /// with exact values and no sample stored twice. Returns `p + 1`, the next batch.
@@ -100,6 +135,10 @@ fn verify(db: &Db, max_acked: Option<u64>, ctx: &str) -> u64 {
     let got = select_all(db);
     let mut present: BTreeMap<usize, &Bits> = BTreeMap::new();
     for (l, s) in &got {
+        if *l == hist_labels() {
+            assert!(s.is_empty(), "{ctx}: floats in the histogram series");
+            continue;
+        }
         let idx = (0..SERIES).find(|&i| labels(i) == *l);
         let idx = idx.unwrap_or_else(|| panic!("{ctx}: unexpected series {l}"));
         present.insert(idx, s);
@@ -127,6 +166,21 @@ fn verify(db: &Db, max_acked: Option<u64>, ctx: &str) -> u64 {
             );
         }
     }
+    // The histogram series holds the same batches, with their histograms.
+    let hs = db
+        .select_histograms(&[Matcher::equal("__name__", HIST_NAME)], i64::MIN, i64::MAX)
+        .unwrap();
+    let hs = hs.first().map(|s| s.1.as_slice()).unwrap_or_default();
+    assert_eq!(hs.len() as u64, n, "{ctx}: histogram batches");
+    for (b, (t, h)) in hs.iter().enumerate() {
+        let b = b as u64;
+        assert_eq!(*t, batch_time(b), "{ctx}: histogram {b}");
+        assert_eq!(
+            hist_key(h),
+            hist_key(&batch_histogram(b).to_float()),
+            "{ctx}: histogram {b}"
+        );
+    }
     // No sample is stored twice: blocks do not overlap, and blocks plus head hold
     // exactly as many samples as the merged query returns.
     let blocks = db.blocks();
@@ -142,8 +196,8 @@ fn verify(db: &Db, max_acked: Option<u64>, ctx: &str) -> u64 {
         .map(|(_, s)| s.len() as u64)
         .sum();
     assert_eq!(
-        in_blocks + in_head,
-        n * SERIES as u64,
+        in_blocks + in_head + head_histograms(db),
+        n * (SERIES as u64 + 1),
         "{ctx}: samples stored twice or lost"
     );
     n
@@ -196,9 +250,13 @@ fn sigkill_during_ingestion_loses_no_acknowledged_sample() {
         app.append(&labels(s), batch_time(next), batch_value(next, s))
             .unwrap();
     }
+    app.append_histogram(&hist_labels(), batch_time(next), &batch_histogram(next))
+        .unwrap();
     let out = app.commit().unwrap();
     assert_eq!(out.appended, SERIES, "{:?}", out.rejected);
+    assert_eq!(out.histograms_appended, 1);
     let before = select_all(&db);
+    let before_h = db.select_histograms(&[], i64::MIN, i64::MAX).unwrap();
     db.flush().unwrap();
     assert_eq!(db.head().num_series(), 0);
     for b in db.blocks() {
@@ -207,5 +265,9 @@ fn sigkill_during_ingestion_loses_no_acknowledged_sample() {
     drop(db);
     let db = Db::open(dir.path(), options()).unwrap();
     assert_eq!(select_all(&db), before);
+    assert_eq!(
+        db.select_histograms(&[], i64::MIN, i64::MAX).unwrap(),
+        before_h
+    );
     assert_eq!(verify(&db, Some(next), "after flush"), next + 1);
 }

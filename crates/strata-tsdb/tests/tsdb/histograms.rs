@@ -102,6 +102,7 @@ pub fn essence(t: i64, h: &FloatHistogram) -> String {
 }
 
 type HistSeries = Vec<(Labels, Vec<String>)>;
+type FloatSeries = Vec<(Labels, Vec<(i64, f64)>)>;
 
 fn select_hists(db: &Db, ms: &[Matcher]) -> HistSeries {
     db.select_histograms(ms, i64::MIN, i64::MAX)
@@ -115,7 +116,7 @@ const STEP: i64 = 15_000;
 
 /// `int`: integer histograms of `hist`; `gauge`: float gauge histograms; `mixed`: floats,
 /// then histograms, then floats again, some switches inside one commit.
-fn ingest(db: &Db, n: u64) -> (HistSeries, Vec<(Labels, Vec<(i64, f64)>)>) {
+fn ingest(db: &Db, n: u64) -> (HistSeries, FloatSeries) {
     let (int, gauge, mixed) = (series(1), series(2), series(3));
     let mut ints = Vec::new();
     let mut gauges = Vec::new();

@@ -6,7 +6,8 @@
 //! to bound how much data a run writes). Prints `ready` once the database is
 //! open, then `ack <batch>` after every successful commit, flushing stdout each time.
 //! Batch `b` holds one sample per series at `batch_time(b)` with value
-//! `batch_value(b, s)`; both are repeated in the test.
+//! `batch_value(b, s)`, and the native histogram `batch_histogram(b)` of one more
+//! series; all are repeated in the test.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,7 +19,7 @@ use strata_tsdb::Db;
 
 mod params;
 
-use params::{COMPACT_EVERY, SERIES, batch_time, batch_value, options};
+use params::{COMPACT_EVERY, HIST_NAME, SERIES, batch_histogram, batch_time, batch_value, options};
 
 fn run(dir: PathBuf, first: u64, pause: Duration) -> Result<(), String> {
     let labels: Vec<Labels> = (0..SERIES)
@@ -27,6 +28,7 @@ fn run(dir: PathBuf, first: u64, pause: Duration) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         })
         .collect::<Result<_, _>>()?;
+    let hist_labels = Labels::new(&[("__name__", HIST_NAME)]).map_err(|e| e.to_string())?;
     let db = Db::open(&dir, options()).map_err(|e| format!("open: {e}"))?;
     let out = std::io::stdout();
     let mut out = out.lock();
@@ -42,6 +44,8 @@ fn run(dir: PathBuf, first: u64, pause: Duration) -> Result<(), String> {
             app.append(l, batch_time(b), batch_value(b, s))
                 .map_err(|e| format!("append batch {b}: {e}"))?;
         }
+        app.append_histogram(&hist_labels, batch_time(b), &batch_histogram(b))
+            .map_err(|e| format!("append histogram batch {b}: {e}"))?;
         let res = app.commit().map_err(|e| format!("commit batch {b}: {e}"))?;
         if let Some(e) = res.rejected.first() {
             return Err(format!("batch {b}: {} rejected: {e}", res.rejected.len()));
