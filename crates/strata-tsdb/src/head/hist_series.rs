@@ -185,10 +185,16 @@ impl HistState {
     /// `histogramsAppendPreprocessor` decides, or when the chunk encoder asks for one
     /// (counter reset, schema change...); a recoded chunk when new buckets appear.
     pub fn append(&mut self, t: i64, h: HistRef<'_>, range: i64) {
-        let mut prev: Option<HistOpen> = None;
-        let cut_now = match &self.open {
-            None => true,
-            Some(o) if o.chunk.encoding() != h.encoding() => true,
+        #[derive(PartialEq)]
+        enum Cut {
+            No,
+            Fresh,
+            /// A chunk of the same kind is full: the new one's header compares with it.
+            Continue,
+        }
+        let cut = match &self.open {
+            None => Cut::Fresh,
+            Some(o) if o.chunk.encoding() != h.encoding() => Cut::Fresh,
             Some(o) => {
                 let num = o.chunk.num_samples();
                 let bytes = o.chunk.bytes().len();
@@ -204,16 +210,21 @@ impl HistState {
                     self.computed_end = true;
                 }
                 let full = t >= self.next_at || bytes >= TARGET_BYTES * 2;
-                if full && (num >= MIN_SAMPLES || t >= next_range_start) {
-                    // Same kind: the new chunk's header compares with the old chunk.
-                    prev = self.open.clone();
-                    true
+                if (full && (num >= MIN_SAMPLES || t >= next_range_start)) || num == u16::MAX {
+                    Cut::Continue
                 } else {
-                    num == u16::MAX
+                    Cut::No
                 }
             }
         };
-        if cut_now {
+        let mut prev: Option<HistOpen> = None;
+        if cut != Cut::No {
+            if cut == Cut::Continue {
+                prev = self.open.take();
+                if let Some(p) = &prev {
+                    self.closed.push(p.close());
+                }
+            }
             let fresh = match h {
                 HistRef::Int(_) => OpenKind::Int(HistogramChunk::new()),
                 HistRef::Float(_) => OpenKind::Float(FloatHistogramChunk::new()),

@@ -315,11 +315,17 @@ fn prometheus_histogram_chunks_and_records_are_bit_exact() {
     for f in files {
         let b = std::fs::read(&f).unwrap();
         let mut pos = 8;
-        while pos + 25 <= b.len() {
+        while pos + 26 <= b.len() {
             let series_ref = u64::from_be_bytes(b[pos..pos + 8].try_into().unwrap());
             let enc = b[pos + 24];
-            let (len, n) = strata_tsdb::encoding::uvarint(&b[pos + 25..]).unwrap();
+            // The end of the written part (files may be longer).
+            let Some((len, n)) = strata_tsdb::encoding::uvarint(&b[pos + 25..]) else {
+                break;
+            };
             let start = pos + 25 + n;
+            if enc == 0 || start + len as usize + 4 > b.len() {
+                break;
+            }
             let chunk = &b[start..start + len as usize];
             pos = start + len as usize + 4;
             if enc != ENC_HISTOGRAM && enc != ENC_FLOAT_HISTOGRAM {
