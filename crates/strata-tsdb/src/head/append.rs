@@ -7,10 +7,8 @@ use strata_model::histogram::{FloatHistogram, Histogram};
 use super::Head;
 use super::append_check::{Bounds, check};
 use super::append_wal::encode_records;
+use super::hist_equals::{float_equals, int_equals};
 use super::hist_series::HistRef;
-use super::hist_validate::{
-    float_equals, int_equals, validate_float_histogram, validate_histogram,
-};
 use crate::error::{Error, Result};
 
 /// What a commit did.
@@ -111,11 +109,13 @@ impl<'a> Appender<'a> {
     }
 
     /// Stages an integer native histogram for the series with these labels (created if
-    /// needed) and returns its ref. A histogram Prometheus would refuse (bucket counts
-    /// not matching the spans or the count, negative counts, bad schema or custom
-    /// bounds) is refused here with [`Error::InvalidHistogram`].
+    /// needed) and returns its ref. A histogram Prometheus would refuse
+    /// (`strata_model::histogram_validate`: bucket counts not matching the spans or the
+    /// count, negative counts, bad schema or custom bounds) is refused here with
+    /// [`Error::InvalidHistogram`].
     pub fn append_histogram(&mut self, labels: &Labels, t: i64, h: &Histogram) -> Result<u64> {
-        validate_histogram(h).map_err(|reason| invalid(labels, t, reason))?;
+        h.validate()
+            .map_err(|e| invalid(labels, t, e.to_string()))?;
         self.stage_new(labels, t, HistValue::Int(h.clone()))
     }
 
@@ -126,14 +126,16 @@ impl<'a> Appender<'a> {
         t: i64,
         h: &FloatHistogram,
     ) -> Result<u64> {
-        validate_float_histogram(h).map_err(|reason| invalid(labels, t, reason))?;
+        h.validate()
+            .map_err(|e| invalid(labels, t, e.to_string()))?;
         self.stage_new(labels, t, HistValue::Float(h.clone()))
     }
 
     /// Stages an integer native histogram for an existing series ref.
     pub fn append_histogram_ref(&mut self, r: u64, t: i64, h: &Histogram) -> Result<()> {
         let labels = self.known(r)?;
-        validate_histogram(h).map_err(|reason| invalid(&labels, t, reason))?;
+        h.validate()
+            .map_err(|e| invalid(&labels, t, e.to_string()))?;
         self.stage(r, t, HistValue::Int(h.clone()));
         Ok(())
     }
@@ -141,7 +143,8 @@ impl<'a> Appender<'a> {
     /// Stages a float native histogram for an existing series ref.
     pub fn append_float_histogram_ref(&mut self, r: u64, t: i64, h: &FloatHistogram) -> Result<()> {
         let labels = self.known(r)?;
-        validate_float_histogram(h).map_err(|reason| invalid(&labels, t, reason))?;
+        h.validate()
+            .map_err(|e| invalid(&labels, t, e.to_string()))?;
         self.stage(r, t, HistValue::Float(h.clone()));
         Ok(())
     }

@@ -49,10 +49,8 @@ impl LastHistogram {
     /// Prometheus' `Equals` between the stored and a new histogram of the same kind.
     pub fn equals(&self, h: HistRef<'_>) -> bool {
         match (self, h) {
-            (LastHistogram::Int(a), HistRef::Int(b)) => super::hist_validate::int_equals(a, b),
-            (LastHistogram::Float(a), HistRef::Float(b)) => {
-                super::hist_validate::float_equals(a, b)
-            }
+            (LastHistogram::Int(a), HistRef::Int(b)) => super::hist_equals::int_equals(a, b),
+            (LastHistogram::Float(a), HistRef::Float(b)) => super::hist_equals::float_equals(a, b),
             _ => false,
         }
     }

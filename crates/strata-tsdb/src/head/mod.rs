@@ -9,8 +9,8 @@
 mod append;
 mod append_check;
 mod append_wal;
+mod hist_equals;
 mod hist_series;
-mod hist_validate;
 mod postings;
 mod query;
 mod replay;
