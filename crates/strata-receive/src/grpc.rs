@@ -39,6 +39,11 @@ fn to_proto(s: &ForwardSeries) -> TimeSeries {
                 timestamp: t,
             })
             .collect(),
+        histograms: s
+            .histograms
+            .iter()
+            .map(crate::grpc_histogram::to_wire)
+            .collect(),
         ..Default::default()
     }
 }
@@ -51,7 +56,11 @@ fn from_proto(ts: TimeSeries) -> Result<ForwardSeries, Error> {
         .collect();
     let labels: Labels = series_labels(&mut pairs)?;
     let samples = ts.samples.iter().map(|s| (s.timestamp, s.value)).collect();
-    Ok(ForwardSeries::new(labels, samples))
+    let mut out = ForwardSeries::new(labels, samples);
+    for h in &ts.histograms {
+        out.histograms.push(crate::grpc_histogram::from_wire(h)?);
+    }
+    Ok(out)
 }
 
 /// gRPC clients to peer receivers, one lazily connected channel per endpoint.

@@ -10,6 +10,7 @@
 pub mod error;
 pub mod forward_series;
 pub mod grpc;
+mod grpc_histogram;
 pub mod hashring;
 pub mod http;
 pub mod limits;

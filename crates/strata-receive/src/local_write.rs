@@ -7,7 +7,9 @@ use std::sync::atomic::Ordering;
 
 use strata_model::Labels;
 use strata_model::labels::NameValidation;
-use strata_remote::TimeSeriesRef;
+use strata_remote::{HistogramValue, TimeSeriesRef};
+
+use crate::forward_series::HistogramSample;
 use strata_tsdb::head::Appender;
 
 use crate::error::{Error, Result};
@@ -101,6 +103,25 @@ impl<'a> LocalWrite<'a> {
             };
             res.map_err(|e| Error::InvalidRequest(format!("series {labels}: {e}")))?;
         }
+        for h in &ts.histograms {
+            let res = match (&h.value, r) {
+                (HistogramValue::Int(x), Some(r)) => {
+                    self.app.append_histogram_ref(r, h.timestamp, x)
+                }
+                (HistogramValue::Float(x), Some(r)) => {
+                    self.app.append_float_histogram_ref(r, h.timestamp, x)
+                }
+                (HistogramValue::Int(x), None) => self
+                    .app
+                    .append_histogram(&labels, h.timestamp, x)
+                    .map(|x| r = Some(x)),
+                (HistogramValue::Float(x), None) => self
+                    .app
+                    .append_float_histogram(&labels, h.timestamp, x)
+                    .map(|x| r = Some(x)),
+            };
+            res.map_err(|e| Error::InvalidRequest(format!("series {labels}: {e}")))?;
+        }
         Ok(())
     }
 
@@ -115,6 +136,23 @@ impl<'a> LocalWrite<'a> {
             };
             res.map_err(|e| Error::InvalidRequest(format!("series {}: {e}", s.labels)))?;
         }
+        for h in &s.histograms {
+            let res = match (h, r) {
+                (HistogramSample::Int(t, x), Some(r)) => self.app.append_histogram_ref(r, *t, x),
+                (HistogramSample::Float(t, x), Some(r)) => {
+                    self.app.append_float_histogram_ref(r, *t, x)
+                }
+                (HistogramSample::Int(t, x), None) => self
+                    .app
+                    .append_histogram(&s.labels, *t, x)
+                    .map(|x| r = Some(x)),
+                (HistogramSample::Float(t, x), None) => self
+                    .app
+                    .append_float_histogram(&s.labels, *t, x)
+                    .map(|x| r = Some(x)),
+            };
+            res.map_err(|e| Error::InvalidRequest(format!("series {}: {e}", s.labels)))?;
+        }
         Ok(())
     }
 
@@ -125,10 +163,12 @@ impl<'a> LocalWrite<'a> {
             tenant: self.tenant.tenant.clone(),
             source: e,
         })?;
-        self.tenant
-            .samples_appended
-            .fetch_add(c.appended as u64, Ordering::Relaxed);
+        self.tenant.samples_appended.fetch_add(
+            (c.appended + c.histograms_appended) as u64,
+            Ordering::Relaxed,
+        );
         out.samples = c.appended + c.duplicates_ignored;
+        out.histograms = c.histograms_appended + c.histogram_duplicates_ignored;
         out.conflicts = c.rejected.len();
         out.first_conflict = c.rejected.first().map(|e| e.to_string());
         Ok(out)

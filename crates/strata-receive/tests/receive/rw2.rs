@@ -21,6 +21,7 @@ fn series<'a>(labels: &[(&'a str, &'a str)], samples: &[(i64, f64)]) -> TimeSeri
     }
 }
 
+/// An integer histogram with two positive buckets; `count` must be 3 for a valid one.
 fn histogram(t: i64, count: u64) -> WireHistogram {
     WireHistogram {
         timestamp: t,
@@ -125,4 +126,23 @@ async fn v2_rejections() {
         .unwrap();
     let resp = f.app.clone().oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_histograms_are_stored_and_counted() {
+    let f = fixture();
+    let mut h = series(&[("__name__", "latency_seconds")], &[]);
+    h.histograms.push(histogram(1000, 3));
+    h.histograms.push(histogram(2000, 3));
+    let resp = post_v2(&f.app, V2, &[h]).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let hd = resp.headers();
+    assert_eq!(hd["X-Prometheus-Remote-Write-Samples-Written"], "0");
+    assert_eq!(hd["X-Prometheus-Remote-Write-Histograms-Written"], "2");
+    let t = f.recv.tsdb.get("default-tenant").unwrap();
+    let ms = strata_model::matcher::parse_selector("latency_seconds").unwrap();
+    let got = t.db.select_histograms(&ms, 0, 10_000).unwrap();
+    assert_eq!(got.len(), 1);
+    let counts: Vec<f64> = got[0].1.iter().map(|(_, h)| h.count).collect();
+    assert_eq!(counts, vec![3.0, 3.0]);
 }

@@ -18,9 +18,11 @@ pub struct CommitOutcome {
     pub appended: usize,
     /// Native histogram samples (integer and float) written.
     pub histograms_appended: usize,
-    /// Samples identical to a stored one (same timestamp, same value bits or equal
-    /// histogram): ignored, as Prometheus ignores them.
+    /// Float samples identical to a stored one (same timestamp, same value bits):
+    /// ignored, as Prometheus ignores them.
     pub duplicates_ignored: usize,
+    /// Histogram samples equal to a stored one: ignored.
+    pub histogram_duplicates_ignored: usize,
     /// Samples rejected, each with an error naming the series and timestamps.
     pub rejected: Vec<Error>,
     /// Series created by this commit.

@@ -275,7 +275,7 @@ impl Checker<'_> {
                     .unwrap_or(false)
             };
             if equal {
-                self.out.duplicates_ignored += 1;
+                self.out.histogram_duplicates_ignored += 1;
             } else {
                 let series = self.series_name(r);
                 let detail = if st.flags & LAST_IS_HISTOGRAM == 0 {

@@ -223,7 +223,10 @@ fn append_rules() {
     app.append_histogram(&s, 100_000, &hist(3)).unwrap();
     app.append(&f, 100_000, 1.0).unwrap();
     let out = app.commit().unwrap();
-    assert_eq!((out.histograms_appended, out.duplicates_ignored), (1, 1));
+    assert_eq!(
+        (out.histograms_appended, out.histogram_duplicates_ignored),
+        (1, 1)
+    );
 
     let mut app = db.appender();
     // Identical again (hint ignored): ignored.
@@ -245,7 +248,7 @@ fn append_rules() {
     app.append_float_histogram(&s, 102_000, &float_hist(1))
         .unwrap();
     let out = app.commit().unwrap();
-    assert_eq!(out.duplicates_ignored, 1);
+    assert_eq!(out.histogram_duplicates_ignored, 1);
     assert_eq!((out.appended, out.histograms_appended), (1, 1));
     let kinds: Vec<String> = out
         .rejected
