@@ -43,6 +43,13 @@ pub struct Db {
     compaction: Mutex<()>,
     read_only: bool,
     lock: Option<fs::File>,
+    retention_guard: RwLock<Option<Arc<dyn RetentionGuard>>>,
+}
+
+/// Decides whether retention may delete a block (e.g. only once it is in the bucket).
+pub trait RetentionGuard: Send + Sync {
+    /// True when the block `ulid` may be deleted locally.
+    fn may_delete(&self, ulid: &str) -> bool;
 }
 
 fn is_ulid_dir(p: &Path) -> bool {
@@ -133,6 +140,7 @@ impl Db {
             compaction: Mutex::new(()),
             read_only: false,
             lock: Some(lock),
+            retention_guard: RwLock::new(None),
         })
     }
 
@@ -163,6 +171,7 @@ impl Db {
             compaction: Mutex::new(()),
             read_only: true,
             lock: None,
+            retention_guard: RwLock::new(None),
         })
     }
 
@@ -346,6 +355,11 @@ impl Db {
 
     /// Deletes blocks that fall out of the retention window, measured from the newest
     /// block's end as Prometheus does. Readers holding a deleted block keep reading it.
+    /// Makes retention keep blocks the guard does not release (e.g. not yet shipped).
+    pub fn set_retention_guard(&self, guard: Arc<dyn RetentionGuard>) {
+        *self.retention_guard.write() = Some(guard);
+    }
+
     pub fn apply_retention(&self) -> Result<usize> {
         let Some(ret) = self.opts.retention else {
             return Ok(0);
@@ -360,6 +374,14 @@ impl Db {
                 .filter(|b| newest - b.meta().max_time > ret)
                 .cloned()
                 .collect()
+        };
+        let guard = self.retention_guard.read().clone();
+        let doomed: Vec<Arc<Block>> = match guard {
+            Some(g) => doomed
+                .into_iter()
+                .filter(|b| g.may_delete(&b.meta().ulid))
+                .collect(),
+            None => doomed,
         };
         for b in &doomed {
             self.delete_block(b)?;
