@@ -174,7 +174,13 @@ mod tests {
             ),
             // Once the gap gets bigger than 2 deltas, switch and stay with the new series.
             (
-                &[(10000, 1.), (20000, 1.), (30000, 1.), (60000, 1.), (70000, 1.)],
+                &[
+                    (10000, 1.),
+                    (20000, 1.),
+                    (30000, 1.),
+                    (60000, 1.),
+                    (70000, 1.),
+                ],
                 &[
                     (10100, 2.),
                     (20100, 2.),
@@ -183,7 +189,13 @@ mod tests {
                     (50100, 2.),
                     (60100, 2.),
                 ],
-                &[(10000, 1.), (20000, 1.), (30000, 1.), (50100, 2.), (60100, 2.)],
+                &[
+                    (10000, 1.),
+                    (20000, 1.),
+                    (30000, 1.),
+                    (50100, 2.),
+                    (60100, 2.),
+                ],
             ),
         ];
         for (i, (a, b, want)) in cases.iter().enumerate() {
@@ -248,6 +260,9 @@ mod tests {
         assert_eq!(split_overlapping(&r), vec![vec![0, 2, 4], vec![1, 3]]);
         assert!(split_overlapping(&[]).is_empty());
         // Touching ranges overlap (max < min is required), as in Thanos.
-        assert_eq!(split_overlapping(&[(0, 10), (10, 20)]), vec![vec![0], vec![1]]);
+        assert_eq!(
+            split_overlapping(&[(0, 10), (10, 20)]),
+            vec![vec![0], vec![1]]
+        );
     }
 }

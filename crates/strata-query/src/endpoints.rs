@@ -215,7 +215,10 @@ impl EndpointSet {
             match spec.resolve().await {
                 Ok(a) => {
                     if matches!(spec, EndpointSpec::Dns { .. }) {
-                        self.inner.dns_last_good.lock().insert(spec.clone(), a.clone());
+                        self.inner
+                            .dns_last_good
+                            .lock()
+                            .insert(spec.clone(), a.clone());
                     }
                     addrs.extend(a);
                 }
@@ -370,9 +373,7 @@ fn component_type(s: &str) -> &'static str {
     }
 }
 
-fn metadata(
-    resp: strata_proto::infopb::InfoResponse,
-) -> std::result::Result<Metadata, String> {
+fn metadata(resp: strata_proto::infopb::InfoResponse) -> std::result::Result<Metadata, String> {
     let mut label_sets = Vec::new();
     for z in &resp.label_sets {
         let l = z

@@ -76,10 +76,7 @@ pub fn stores_json(stores: &[EndpointStatus]) -> String {
         .iter()
         .map(|(k, v)| format!("{}:[{}]", json_str(k), v.join(",")))
         .collect();
-    format!(
-        r#"{{"status":"success","data":{{{}}}}}"#,
-        data.join(",")
-    )
+    format!(r#"{{"status":"success","data":{{{}}}}}"#, data.join(","))
 }
 
 async fn stores(State(set): State<EndpointSet>) -> Response {

@@ -84,8 +84,7 @@ impl ProxyQueryable {
     /// A querier over `[mint, maxt]` for one request.
     pub fn proxy_querier(&self, mint: i64, maxt: i64, ctx: &ReadContext) -> Result<ProxyQuerier> {
         let opts = &self.shared.opts;
-        let tenant =
-            opts.resolve_tenant(self.tenant.as_deref().or(ctx.tenant.as_deref()))?;
+        let tenant = opts.resolve_tenant(self.tenant.as_deref().or(ctx.tenant.as_deref()))?;
         let replica_labels = ctx
             .replica_labels
             .clone()
@@ -98,7 +97,9 @@ impl ProxyQueryable {
             tenant,
             dedup,
             replica_labels: if dedup { replica_labels } else { Vec::new() },
-            partial: ctx.partial_response.unwrap_or(opts.partial_response_default),
+            partial: ctx
+                .partial_response
+                .unwrap_or(opts.partial_response_default),
             warnings: ctx.warnings.clone(),
         })
     }
@@ -355,14 +356,20 @@ impl Querier for ProxyQuerier {
             without_replica_labels: self.replica_labels.clone(),
             ..LabelValuesRequest::default()
         };
-        Ok(self.labels(ms, |store, matchers, strategy| {
+        let mut values = self.labels(ms, |store, matchers, strategy| {
             let req = LabelValuesRequest {
                 matchers,
                 partial_response_strategy: strategy,
                 ..base.clone()
             };
             fanout::label_values(store, req, tenant.clone(), timeout)
-        })?)
+        })?;
+        // Values of the tenant label itself cannot leak other tenants, whatever a store
+        // answers.
+        if self.shared.opts.enforce_tenancy && name == self.shared.opts.tenant_label {
+            values.retain(|v| *v == self.tenant);
+        }
+        Ok(values)
     }
 }
 
@@ -385,6 +392,9 @@ mod tests {
         assert!(label_sets_match(&eq_a, &[b.clone(), a.clone()]));
         // Matchers on labels the set lacks do not exclude it.
         assert!(label_sets_match(&[m(MatchType::Equal, "job", "x")], &[b]));
-        assert!(!label_sets_match(&[m(MatchType::NotRegex, "replica", "0|1")], &[a]));
+        assert!(!label_sets_match(
+            &[m(MatchType::NotRegex, "replica", "0|1")],
+            &[a]
+        ));
     }
 }

@@ -58,13 +58,12 @@ impl Decode {
         match Encoding::try_from(c.raw.r#type) {
             Ok(Encoding::Xor) => {
                 let mut it = XorIter::new(c.raw.data.as_ref());
-                it.drain_range(out, self.start, self.end).map_err(|e| {
-                    Error::BadChunk {
+                it.drain_range(out, self.start, self.end)
+                    .map_err(|e| Error::BadChunk {
                         store: c.store.to_owned(),
                         series: labels.to_string(),
                         reason: e.to_string(),
-                    }
-                })?;
+                    })?;
                 Ok(())
             }
             Ok(Encoding::Histogram | Encoding::FloatHistogram) => {
@@ -277,13 +276,20 @@ mod tests {
         if let Some(r) = c.raw.as_mut() {
             r.data = r.data.slice(..3);
         }
-        let e = decode(false).samples(&group(vec![("s9", vec![c])])).unwrap_err();
-        assert!(e.to_string().contains(r#"series {a="1"} from store s9"#), "{e}");
+        let e = decode(false)
+            .samples(&group(vec![("s9", vec![c])]))
+            .unwrap_err();
+        assert!(
+            e.to_string().contains(r#"series {a="1"} from store s9"#),
+            "{e}"
+        );
         let mut c = xor(&[(0, 1.)]);
         if let Some(r) = c.raw.as_mut() {
             r.r#type = 7;
         }
-        let e = decode(false).samples(&group(vec![("s9", vec![c])])).unwrap_err();
+        let e = decode(false)
+            .samples(&group(vec![("s9", vec![c])]))
+            .unwrap_err();
         assert!(e.to_string().contains("unknown chunk encoding 7"), "{e}");
     }
 

@@ -159,8 +159,6 @@ mod tests {
         let addrs = s.resolve().await.unwrap();
         assert!(!addrs.is_empty());
         assert!(addrs.iter().all(|a| a.ends_with(":10901")), "{addrs:?}");
-        let s = EndpointSpec::parse("dns+no-such-host.invalid:1").unwrap();
-        assert!(s.resolve().await.is_err());
     }
 
     #[test]
@@ -173,7 +171,10 @@ mod tests {
         assert_eq!(parse_sd_file(Path::new("f.json"), j).unwrap().len(), 1);
         assert!(parse_sd_file(Path::new("f.yml"), "").unwrap().is_empty());
         let e = parse_sd_file(Path::new("f.json"), "[{").unwrap_err();
-        assert!(e.to_string().starts_with("endpoint SD file f.json: "), "{e}");
+        assert!(
+            e.to_string().starts_with("endpoint SD file f.json: "),
+            "{e}"
+        );
         let e = parse_sd_file(Path::new("f.yml"), "- targets: [nope]").unwrap_err();
         assert!(e.to_string().contains("want host:port"), "{e}");
     }
