@@ -71,3 +71,48 @@ async fn stores_are_chosen_by_time_range_and_external_labels() {
     let e = select(&q, bad, "m", 0, 1).await.unwrap_err();
     assert!(e.to_string().contains("tenant name not valid"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tenant_header_is_read_as_thanos_reads_it() {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use strata_api::{ApiState, router};
+    use strata_promql::Engine;
+    use strata_query::{QueryOptions, with_tenant_header};
+    use tower::ServiceExt;
+
+    let s = start(StoreData::new(
+        "receive",
+        &[],
+        vec![series(&[("__name__", "m")], regular(0, 100, 10, |_| 1.0))],
+    ))
+    .await;
+    let opts = QueryOptions {
+        tenant_header: "X-Org".into(),
+        ..QueryOptions::default()
+    };
+    let (_set, q) = proxy(&[&s], opts.clone()).await;
+    let app = with_tenant_header(router(ApiState::new(Arc::new(q), Engine::default())), &opts);
+    for (header, want) in [
+        (Some(("X-Org", "team-x")), "team-x"),
+        (Some(("THANOS-TENANT", "team-y")), "team-y"),
+        // Not the configured header: the default tenant, as in Thanos.
+        (Some(("X-Scope-OrgID", "team-z")), "default-tenant"),
+        (None, "default-tenant"),
+    ] {
+        let mut req = Request::get("/api/v1/query?query=m&time=1");
+        if let Some((k, v)) = header {
+            req = req.header(k, v);
+        }
+        let resp = app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let seen = s.store.seen.lock().unwrap().last().unwrap().1.clone();
+        assert_eq!(seen.as_deref(), Some(want), "{header:?}");
+    }
+}
