@@ -13,8 +13,11 @@
 //! Every endpoint accepts `GET`; those Prometheus accepts as forms also take `POST` with
 //! an `application/x-www-form-urlencoded` body. Responses use Prometheus' envelope and
 //! number formatting byte for byte ([`json`]); errors are mapped in one place
-//! ([`errors`]). The tenant headers are read into [`Tenant`]; storage is
-//! single-tenant, so handlers only log it.
+//! ([`errors`]). The tenant headers are read into [`Tenant`] and, with Thanos'
+//! `dedup`, `partial_response` and `replicaLabels[]` parameters, handed to storage as a
+//! [`ReadContext`](strata_model::storage::ReadContext) ([`read_context`]); storage
+//! that ignores them (the local TSDB) is unaffected, and the warnings storage adds
+//! there are returned in the response's `warnings`.
 
 pub mod errors;
 pub mod handlers;
@@ -22,6 +25,7 @@ pub mod json;
 pub mod names;
 pub mod params;
 pub mod promql_parser;
+pub mod read_context;
 pub mod result;
 pub mod state;
 pub mod tenant;

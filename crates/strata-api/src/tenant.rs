@@ -1,6 +1,7 @@
 //! The tenant of a request, from Thanos' `THANOS-TENANT` header or the
-//! `X-Scope-OrgID` header Cortex, Mimir and Grafana use. Storage is single-tenant
-//! today, so handlers only pass it on (to logs); multi-tenant stores will filter by it.
+//! `X-Scope-OrgID` header Cortex, Mimir and Grafana use. Handlers pass it to storage in
+//! the request's `ReadContext`; the distributed querier enforces tenancy with it, local
+//! storage ignores it.
 
 use std::convert::Infallible;
 

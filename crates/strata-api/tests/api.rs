@@ -600,3 +600,6 @@ async fn health() {
         .unwrap();
     assert_eq!(f.app.clone().oneshot(req).await.unwrap().status(), 200);
 }
+
+#[path = "api/read_context.rs"]
+mod read_context;

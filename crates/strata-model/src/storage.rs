@@ -2,6 +2,8 @@
 //! the store gateway over a bucket and the fan-out over remote stores all implement it,
 //! and the PromQL engine knows nothing else.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use crate::error::Result;
 use crate::histogram::FloatHistogram;
 use crate::labels::Labels;
@@ -119,4 +121,117 @@ pub trait Querier: Send + Sync {
 pub trait Queryable: Send + Sync {
     /// A querier over `[mint, maxt]` (milliseconds, inclusive).
     fn querier(&self, mint: i64, maxt: i64) -> Result<Box<dyn Querier>>;
+
+    /// A querier for one request: storage with per-request options (the distributed
+    /// querier: tenant, deduplication, partial response) reads them from `ctx` and adds
+    /// its warnings to `ctx.warnings`. Local storage ignores `ctx` (the default).
+    fn querier_with(&self, mint: i64, maxt: i64, ctx: &ReadContext) -> Result<Box<dyn Querier>> {
+        let _ = ctx;
+        self.querier(mint, maxt)
+    }
+}
+
+/// One request's read options and the collector of its warnings. `None` fields mean
+/// "the storage's default". Cheap to clone; clones share the warnings.
+#[derive(Debug, Clone, Default)]
+pub struct ReadContext {
+    /// The request's tenant, when it named one.
+    pub tenant: Option<String>,
+    /// Deduplicate replicas (Thanos' `dedup` parameter).
+    pub dedup: Option<bool>,
+    /// Answer with the stores that responded, warning about the others (Thanos'
+    /// `partial_response` parameter).
+    pub partial_response: Option<bool>,
+    /// Replica labels to deduplicate along (Thanos' `replicaLabels[]` parameter).
+    pub replica_labels: Option<Vec<String>>,
+    /// Warnings produced while reading, reported with the response.
+    pub warnings: Warnings,
+}
+
+/// A shared, ordered collection of warning messages; duplicates are kept once.
+#[derive(Debug, Clone, Default)]
+pub struct Warnings(Arc<Mutex<Vec<String>>>);
+
+impl Warnings {
+    /// Adds `w` unless an identical warning is already there.
+    pub fn push(&self, w: impl Into<String>) {
+        let w = w.into();
+        let mut v = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !v.contains(&w) {
+            v.push(w);
+        }
+    }
+
+    /// The warnings so far, in the order they were added.
+    pub fn snapshot(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A [`Queryable`] whose every querier is opened with one request's [`ReadContext`]:
+/// what the HTTP API hands the engine.
+pub struct WithReadContext<'a> {
+    pub inner: &'a dyn Queryable,
+    pub ctx: ReadContext,
+}
+
+impl Queryable for WithReadContext<'_> {
+    fn querier(&self, mint: i64, maxt: i64) -> Result<Box<dyn Querier>> {
+        self.inner.querier_with(mint, maxt, &self.ctx)
+    }
+
+    fn querier_with(&self, mint: i64, maxt: i64, ctx: &ReadContext) -> Result<Box<dyn Querier>> {
+        self.inner.querier_with(mint, maxt, ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    /// Records the context it was opened with.
+    struct Recorder;
+    impl Queryable for Recorder {
+        fn querier(&self, _: i64, _: i64) -> Result<Box<dyn Querier>> {
+            Err(crate::Error::Cancelled)
+        }
+        fn querier_with(&self, _: i64, _: i64, ctx: &ReadContext) -> Result<Box<dyn Querier>> {
+            ctx.warnings.push(format!("tenant {:?}", ctx.tenant));
+            ctx.warnings.push(format!("tenant {:?}", ctx.tenant));
+            Err(crate::Error::Cancelled)
+        }
+    }
+
+    #[test]
+    fn with_read_context_passes_the_context_and_collects_warnings() {
+        let ctx = ReadContext {
+            tenant: Some("a".into()),
+            ..ReadContext::default()
+        };
+        let w = ctx.warnings.clone();
+        let q = WithReadContext {
+            inner: &Recorder,
+            ctx,
+        };
+        assert!(q.querier(0, 1).is_err());
+        assert_eq!(w.snapshot(), vec![r#"tenant Some("a")"#.to_string()]);
+    }
+
+    #[test]
+    fn default_querier_with_ignores_the_context() {
+        struct Local;
+        impl Queryable for Local {
+            fn querier(&self, _: i64, _: i64) -> Result<Box<dyn Querier>> {
+                Err(crate::Error::Cancelled)
+            }
+        }
+        let ctx = ReadContext::default();
+        assert!(Local.querier_with(0, 1, &ctx).is_err());
+        assert!(ctx.warnings.snapshot().is_empty());
+    }
 }

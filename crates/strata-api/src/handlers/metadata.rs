@@ -14,6 +14,7 @@ use crate::handlers::{TRUNCATED_WARNING, blocking};
 use crate::json::{ApiResponse, JsonStyle, write_labels, write_str, write_str_array};
 use crate::names::unescape_name;
 use crate::params::Params;
+use crate::read_context::read_context;
 use crate::state::ApiState;
 use crate::tenant::Tenant;
 use crate::timeparse::{MAX_TIME_MS, MIN_TIME_MS};
@@ -40,9 +41,11 @@ pub async fn series(
     let start = p.time_or("start", MIN_TIME_MS)?;
     let end = p.time_or("end", MAX_TIME_MS)?;
     let sets = p.matcher_sets()?;
+    let ctx = read_context(&p, &tenant)?;
+    let storage_warnings = ctx.warnings.clone();
     debug!(tenant = tenant.as_deref(), start, end, "series");
     let found = blocking(move || {
-        let q = st.storage.querier(start, end)?;
+        let q = st.storage.querier_with(start, end, &ctx)?;
         let hints = SelectHints {
             start,
             end,
@@ -59,7 +62,7 @@ pub async fn series(
     })
     .await?;
     let mut found = found;
-    let mut warnings = Vec::new();
+    let mut warnings = storage_warnings.snapshot();
     truncate(&mut found, limit, &mut warnings);
     let mut data = String::from("[");
     for (i, l) in found.iter().enumerate() {
@@ -91,8 +94,7 @@ fn union(
     Ok(all.into_iter().collect())
 }
 
-fn string_list(mut items: Vec<String>, limit: usize) -> ApiResponse {
-    let mut warnings = Vec::new();
+fn string_list(mut items: Vec<String>, limit: usize, mut warnings: Vec<String>) -> ApiResponse {
     truncate(&mut items, limit, &mut warnings);
     let mut data = String::new();
     write_str_array(&mut data, &items);
@@ -113,13 +115,15 @@ pub async fn labels(
     let start = p.time_or("start", MIN_TIME_MS)?;
     let end = p.time_or("end", MAX_TIME_MS)?;
     let sets = p.matcher_sets()?;
+    let ctx = read_context(&p, &tenant)?;
+    let warnings = ctx.warnings.clone();
     debug!(tenant = tenant.as_deref(), start, end, "label names");
     let names = blocking(move || {
-        let q = st.storage.querier(start, end)?;
+        let q = st.storage.querier_with(start, end, &ctx)?;
         union(&sets, |ms| q.label_names(ms))
     })
     .await?;
-    Ok(string_list(names, limit))
+    Ok(string_list(names, limit, warnings.snapshot()))
 }
 
 /// `GET|POST /api/v1/label/<name>/values`; `name` may be `U__`-escaped.
@@ -140,13 +144,15 @@ pub async fn label_values(
     let start = p.time_or("start", MIN_TIME_MS)?;
     let end = p.time_or("end", MAX_TIME_MS)?;
     let sets = p.matcher_sets()?;
+    let ctx = read_context(&p, &tenant)?;
+    let warnings = ctx.warnings.clone();
     debug!(tenant = tenant.as_deref(), label = %name, start, end, "label values");
     let values = blocking(move || {
-        let q = st.storage.querier(start, end)?;
+        let q = st.storage.querier_with(start, end, &ctx)?;
         union(&sets, |ms| q.label_values(&name, ms))
     })
     .await?;
-    Ok(string_list(values, limit))
+    Ok(string_list(values, limit, warnings.snapshot()))
 }
 
 /// Go's `strconv.Atoi` for the metadata limits; negative means no limit.

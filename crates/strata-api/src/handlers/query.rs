@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::extract::State;
+use strata_model::storage::WithReadContext;
 use strata_promql::QueryOptions;
 use strata_promql::value::QueryResult;
 use tracing::debug;
@@ -13,6 +14,7 @@ use crate::errors::ApiError;
 use crate::handlers::{blocking, now_ms};
 use crate::json::ApiResponse;
 use crate::params::Params;
+use crate::read_context::read_context;
 use crate::result::query_data;
 use crate::state::ApiState;
 use crate::tenant::Tenant;
@@ -22,8 +24,9 @@ use crate::timeparse::{MAX_TIME_MS, MIN_TIME_MS};
 const MAX_POINTS: i128 = 11_000;
 
 /// `timeout` (capped by the engine's) and `lookback_delta`. The Thanos parameters
-/// `dedup`, `partial_response`, `max_source_resolution` and `replicaLabels[]` are
-/// accepted and ignored.
+/// `dedup`, `partial_response` and `replicaLabels[]` go to storage through the
+/// [`ReadContext`](strata_model::storage::ReadContext) (`read_context.rs`);
+/// `max_source_resolution` is accepted and ignored.
 fn query_options(st: &ApiState, p: &Params) -> Result<QueryOptions, ApiError> {
     let default = st.engine.options().timeout;
     let timeout = match p.duration("timeout")? {
@@ -69,10 +72,17 @@ impl Drop for CancelOnDrop {
     }
 }
 
-fn respond(res: QueryResult, p: &Params) -> ApiResponse {
+/// The response; storage warnings come before the engine's, as Prometheus and Thanos
+/// merge them.
+fn respond(res: QueryResult, storage_warnings: Vec<String>, p: &Params) -> ApiResponse {
     let stats = (!p.get("stats").is_empty()).then_some(&res.stats);
     let mut r = ApiResponse::new(query_data(&res.value, stats));
-    r.warnings = res.annotations.warnings;
+    r.warnings = storage_warnings;
+    for w in res.annotations.warnings {
+        if !r.warnings.contains(&w) {
+            r.warnings.push(w);
+        }
+    }
     r.infos = res.annotations.infos;
     r
 }
@@ -85,17 +95,23 @@ pub async fn query(
 ) -> Result<ApiResponse, ApiError> {
     let t = p.time_or("time", now_ms())?;
     let mut opts = query_options(&st, &p)?;
+    let ctx = read_context(&p, &tenant)?;
+    let warnings = ctx.warnings.clone();
     let guard = CancelOnDrop::arm(&mut opts);
     let q = p.get("query").to_owned();
     debug!(tenant = tenant.as_deref(), query = %q, time = t, "instant query");
     let res = blocking(move || {
+        let storage = WithReadContext {
+            inner: st.storage.as_ref(),
+            ctx,
+        };
         st.engine
-            .instant_query(st.storage.as_ref(), &q, t, &opts)
+            .instant_query(&storage, &q, t, &opts)
             .map_err(ApiError::from_query)
     })
     .await;
     guard.disarm();
-    Ok(respond(res?, &p))
+    Ok(respond(res?, warnings.snapshot(), &p))
 }
 
 /// `GET|POST /api/v1/query_range`.
@@ -127,18 +143,24 @@ pub async fn query_range(
         ));
     }
     let mut opts = query_options(&st, &p)?;
+    let ctx = read_context(&p, &tenant)?;
+    let warnings = ctx.warnings.clone();
     let guard = CancelOnDrop::arm(&mut opts);
     let step_ms = (step / 1_000_000).max(1);
     let q = p.get("query").to_owned();
     debug!(tenant = tenant.as_deref(), query = %q, start, end, step_ms, "range query");
     let res = blocking(move || {
+        let storage = WithReadContext {
+            inner: st.storage.as_ref(),
+            ctx,
+        };
         st.engine
-            .range_query(st.storage.as_ref(), &q, start, end, step_ms, &opts)
+            .range_query(&storage, &q, start, end, step_ms, &opts)
             .map_err(ApiError::from_query)
     })
     .await;
     guard.disarm();
-    Ok(respond(res?, &p))
+    Ok(respond(res?, warnings.snapshot(), &p))
 }
 
 /// `GET|POST /api/v1/query_exemplars`: exemplars are not stored yet, so the result is
