@@ -66,7 +66,12 @@ pub struct Appended {
 /// The parser for a response's `Content-Type` (Prometheus' `extractMediaType`), falling
 /// back to the configured protocol when it is missing or unknown.
 pub fn format_for(content_type: &str, fallback: Option<ScrapeProtocol>) -> Result<Format, String> {
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let known = |m: &str| match m {
         "application/openmetrics-text" => Some(Ok(Format::OpenMetrics)),
         "text/plain" => Some(Ok(Format::PrometheusText)),
@@ -88,7 +93,11 @@ pub fn format_for(content_type: &str, fallback: Option<ScrapeProtocol>) -> Resul
         });
     };
     let fb_media = fb.header().split(';').next().unwrap_or("");
-    tracing::debug!(content_type, fallback = fb_media, "using fallback_scrape_protocol");
+    tracing::debug!(
+        content_type,
+        fallback = fb_media,
+        "using fallback_scrape_protocol"
+    );
     known(fb_media).unwrap_or_else(|| Err(format!("unsupported fallback protocol {fb}")))
 }
 
@@ -249,7 +258,10 @@ pub fn append_body(
         }
     });
     if errs.out_of_order > 0 {
-        tracing::warn!(num_dropped = errs.out_of_order, "error on ingesting out-of-order samples");
+        tracing::warn!(
+            num_dropped = errs.out_of_order,
+            "error on ingesting out-of-order samples"
+        );
     }
     if errs.duplicate > 0 {
         tracing::warn!(
@@ -355,7 +367,11 @@ fn append_lines(
             },
         };
         let series_text = end.map(|e| &line[..e]);
-        let ts = if opts.honor_timestamps { parsed_ts } else { None };
+        let ts = if opts.honor_timestamps {
+            parsed_ts
+        } else {
+            None
+        };
         let t = ts.unwrap_or(default_ts);
         let track = ts.is_none() || opts.track_timestamps_staleness;
         let cache = &mut st.cache;
@@ -388,8 +404,8 @@ fn append_lines(
                         _ => return Err(format!("line {line_no}: expected a sample")),
                     },
                 };
-                let scraped = samples_to_labels(&name, &pairs)
-                    .map_err(|e| format!("line {line_no}: {e}"))?;
+                let scraped =
+                    samples_to_labels(&name, &pairs).map_err(|e| format!("line {line_no}: {e}"))?;
                 let Some(labels) = st.mutator.mutate_sample_labels(
                     &scraped,
                     target_labels,

@@ -78,22 +78,34 @@ fn tls_version(v: TlsVersion) -> reqwest::tls::Version {
     }
 }
 
-fn read_pem(inline: Option<&str>, file: Option<&str>, what: &str) -> Result<Option<Vec<u8>>, String> {
+fn read_pem(
+    inline: Option<&str>,
+    file: Option<&str>,
+    what: &str,
+) -> Result<Option<Vec<u8>>, String> {
     if let Some(f) = file.filter(|f| !f.is_empty()) {
         return std::fs::read(f)
             .map(Some)
             .map_err(|e| format!("unable to read {what} file {f}: {e}"));
     }
-    Ok(inline.filter(|s| !s.is_empty()).map(|s| s.as_bytes().to_vec()))
+    Ok(inline
+        .filter(|s| !s.is_empty())
+        .map(|s| s.as_bytes().to_vec()))
 }
 
 fn apply_tls(
     mut b: reqwest::ClientBuilder,
     tls: &TlsConfig,
 ) -> Result<reqwest::ClientBuilder, String> {
-    for (r, what) in [(&tls.ca_ref, "ca"), (&tls.cert_ref, "cert"), (&tls.key_ref, "key")] {
+    for (r, what) in [
+        (&tls.ca_ref, "ca"),
+        (&tls.cert_ref, "cert"),
+        (&tls.key_ref, "key"),
+    ] {
         if r.as_deref().is_some_and(|r| !r.is_empty()) {
-            return Err(format!("tls_config {what}_ref (secret manager) is not supported"));
+            return Err(format!(
+                "tls_config {what}_ref (secret manager) is not supported"
+            ));
         }
     }
     if let Some(ca) = read_pem(tls.ca.as_deref(), tls.ca_file.as_deref(), "CA")? {
@@ -104,7 +116,11 @@ fn apply_tls(
         }
         b = b.tls_certs_only(certs);
     }
-    let cert = read_pem(tls.cert.as_deref(), tls.cert_file.as_deref(), "client certificate")?;
+    let cert = read_pem(
+        tls.cert.as_deref(),
+        tls.cert_file.as_deref(),
+        "client certificate",
+    )?;
     let key = read_pem(
         tls.key.as_ref().map(|k| k.expose()),
         tls.key_file.as_deref(),
@@ -153,7 +169,8 @@ impl ScrapeClient {
         }
         b = apply_tls(b, &cfg.tls_config)?;
         if let Some(p) = &cfg.proxy.proxy_url {
-            let mut proxy = reqwest::Proxy::all(p.0.as_str()).map_err(|e| format!("proxy_url: {e}"))?;
+            let mut proxy =
+                reqwest::Proxy::all(p.0.as_str()).map_err(|e| format!("proxy_url: {e}"))?;
             if let Some(np) = cfg.proxy.no_proxy.as_deref().filter(|s| !s.is_empty()) {
                 proxy = proxy.no_proxy(reqwest::NoProxy::from_string(np));
             }
@@ -218,9 +235,8 @@ impl ScrapeClient {
 
     /// Headers for authentication and `http_headers`, with file secrets read now.
     pub fn request_headers(&self, into: &mut HeaderMap) -> Result<(), String> {
-        let value = |s: String| {
-            HeaderValue::from_str(&s).map_err(|e| format!("invalid header value: {e}"))
-        };
+        let value =
+            |s: String| HeaderValue::from_str(&s).map_err(|e| format!("invalid header value: {e}"));
         for (n, src) in &self.headers {
             into.append(n.clone(), value(src.read()?)?);
         }
@@ -230,7 +246,10 @@ impl ScrapeClient {
                 let user = username.as_ref().map(SecretSource::read).transpose()?;
                 let pass = password.as_ref().map(SecretSource::read).transpose()?;
                 let raw = format!("{}:{}", user.unwrap_or_default(), pass.unwrap_or_default());
-                let mut v = value(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw.as_bytes())))?;
+                let mut v = value(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw.as_bytes())
+                ))?;
                 v.set_sensitive(true);
                 into.insert(reqwest::header::AUTHORIZATION, v);
             }

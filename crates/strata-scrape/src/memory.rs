@@ -115,9 +115,7 @@ struct MemoryAppender<'a> {
 fn check_order(prev: Option<Sample>, t: i64, v: f64) -> Result<bool, AppendError> {
     match prev {
         Some(p) if t < p.t => Err(AppendError::OutOfOrder),
-        Some(p) if t == p.t && p.v.to_bits() != v.to_bits() => {
-            Err(AppendError::DuplicateTimestamp)
-        }
+        Some(p) if t == p.t && p.v.to_bits() != v.to_bits() => Err(AppendError::DuplicateTimestamp),
         // The same sample again is ignored.
         Some(p) if t == p.t => Ok(false),
         _ => Ok(true),
@@ -200,7 +198,10 @@ mod tests {
         let b = Labels::new(&[("__name__", "b")]).unwrap();
         let mut app = s.appender();
         let ra = app.append(None, &a, 10, 1.0).unwrap();
-        assert_eq!(app.append(Some(ra), &a, 5, 1.0), Err(AppendError::OutOfOrder));
+        assert_eq!(
+            app.append(Some(ra), &a, 5, 1.0),
+            Err(AppendError::OutOfOrder)
+        );
         assert_eq!(
             app.append(Some(ra), &a, 10, 2.0),
             Err(AppendError::DuplicateTimestamp)

@@ -96,7 +96,10 @@ pub fn check_series(l: &Labels, scheme: NameValidation, limits: LabelLimits) -> 
         NameValidation::Legacy => is_legacy_metric_name(name),
         NameValidation::Utf8 => !name.is_empty(),
     };
-    if !name_ok || l.iter().any(|(n, _)| validate_label_name(n, scheme).is_err()) {
+    if !name_ok
+        || l.iter()
+            .any(|(n, _)| validate_label_name(n, scheme).is_err())
+    {
         return Err(format!("invalid metric name or label names: {l}"));
     }
     if limits.label_limit > 0 {
@@ -155,12 +158,16 @@ mod tests {
             ("instance", "i"),
         ]);
         let mut m = Mutator::new();
-        let out = m.mutate_sample_labels(&scraped, &target, false, &[]).unwrap();
+        let out = m
+            .mutate_sample_labels(&scraped, &target, false, &[])
+            .unwrap();
         assert_eq!(
             out.to_string(),
             r#"{__name__="m", exported_exported_job="scraped", exported_instance="i", exported_job="taken", instance="t:1", job="j"}"#
         );
-        let out = m.mutate_sample_labels(&scraped, &target, true, &[]).unwrap();
+        let out = m
+            .mutate_sample_labels(&scraped, &target, true, &[])
+            .unwrap();
         assert_eq!(
             out.to_string(),
             r#"{__name__="m", exported_job="taken", instance="i", job="scraped"}"#
@@ -181,7 +188,10 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert_eq!(e, "label_limit exceeded (metric: m, number of labels: 2, limit: 1)");
+        assert_eq!(
+            e,
+            "label_limit exceeded (metric: m, number of labels: 2, limit: 1)"
+        );
         let e = check_series(
             &s,
             NameValidation::Utf8,

@@ -132,7 +132,13 @@ impl ScrapePool {
         }
     }
 
-    fn start_loop(&self, target: Arc<Target>, cache: ScrapeCache, forced: Option<String>, env: &mut LoopEnv<'_>) -> LoopHandle {
+    fn start_loop(
+        &self,
+        target: Arc<Target>,
+        cache: ScrapeCache,
+        forced: Option<String>,
+        env: &mut LoopEnv<'_>,
+    ) -> LoopHandle {
         let (ctl_tx, ctl_rx) = watch::channel(Control {
             stop: None,
             forced_error: forced,
@@ -170,7 +176,10 @@ impl ScrapePool {
         self.dropped.clear();
         self.dropped_count = 0;
         let keep = self.cfg.keep_dropped_targets;
-        for g in static_groups(&self.cfg).iter().chain(self.discovered.iter()) {
+        for g in static_groups(&self.cfg)
+            .iter()
+            .chain(self.discovered.iter())
+        {
             let r = targets_from_group(&mut b, g, &self.cfg);
             for f in r.failures {
                 tracing::error!(job = %self.cfg.job_name, err = %f, "creating target failed");
@@ -217,14 +226,17 @@ impl ScrapePool {
                             self.start_loop(target, cache, forced.clone(), &mut env)
                         }
                         None => {
-                            existing.ctl.send_modify(|c| c.forced_error = forced.clone());
+                            existing
+                                .ctl
+                                .send_modify(|c| c.forced_error = forced.clone());
                             existing
                         }
                     };
                     self.loops.insert(h, handle);
                 }
                 None => {
-                    let handle = self.start_loop(Arc::new(t), ScrapeCache::new(), forced.clone(), &mut env);
+                    let handle =
+                        self.start_loop(Arc::new(t), ScrapeCache::new(), forced.clone(), &mut env);
                     self.loops.insert(h, handle);
                 }
             }

@@ -44,7 +44,7 @@ pub fn prometheus_duration_string(ms: i64) -> String {
         ("s", 1000, false),
         ("ms", 1, false),
     ] {
-        if exact && rest % mult != 0 {
+        if exact && !rest.is_multiple_of(mult) {
             continue;
         }
         let v = rest / mult;

@@ -72,7 +72,11 @@ impl ReportSeries {
     }
 
     /// Stale markers for every report series.
-    pub fn append_stale(&mut self, app: &mut dyn ScrapeAppender, ts: i64) -> Result<(), AppendError> {
+    pub fn append_stale(
+        &mut self,
+        app: &mut dyn ScrapeAppender,
+        ts: i64,
+    ) -> Result<(), AppendError> {
         self.append(app, ts, &[stale_nan(); 8])
     }
 }

@@ -86,7 +86,11 @@ impl TargetScraper {
         headers.insert(ACCEPT, hv(accept));
         headers.insert(
             ACCEPT_ENCODING,
-            HeaderValue::from_static(if enable_compression { "gzip" } else { "identity" }),
+            HeaderValue::from_static(if enable_compression {
+                "gzip"
+            } else {
+                "identity"
+            }),
         );
         headers.insert(USER_AGENT, hv(user_agent));
         headers.insert(
@@ -121,7 +125,8 @@ impl TargetScraper {
             .request_headers(&mut headers)
             .map_err(FetchError::new)?;
         let url = &self.url;
-        let req_err = |e: reqwest::Error| FetchError::new(format!("Get {url:?}: {}", error_chain(&e)));
+        let req_err =
+            |e: reqwest::Error| FetchError::new(format!("Get {url:?}: {}", error_chain(&e)));
         let mut resp = self
             .client
             .client()

@@ -196,7 +196,10 @@ fn query_escape(s: &str, out: &mut String) {
 /// The scrape URL: `__scheme__://__address____metrics_path__?params`, where `__param_x`
 /// labels replace the first value of the config's parameter `x` (or add it), and the
 /// query is sorted by key as Go's `url.Values.Encode` writes it.
-fn build_url(labels: &Labels, config_params: &std::collections::BTreeMap<String, Vec<String>>) -> String {
+fn build_url(
+    labels: &Labels,
+    config_params: &std::collections::BTreeMap<String, Vec<String>>,
+) -> String {
     let mut params = config_params.clone();
     for (n, v) in labels.iter() {
         if let Some(k) = n.strip_prefix(PARAM_LABEL_PREFIX) {
