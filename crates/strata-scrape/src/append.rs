@@ -375,9 +375,8 @@ fn append_lines(
         let t = ts.unwrap_or(default_ts);
         let track = ts.is_none() || opts.track_timestamps_staleness;
         let cache = &mut st.cache;
-        if series_text.is_some_and(|s| cache.is_dropped(s)) {
-            continue;
-        }
+        // A series text is either cached or dropped, never both: look up the common
+        // case first.
         match series_text.and_then(|s| cache.get(s)) {
             Some((idx, again)) => {
                 let e = cache.entry(idx);
@@ -396,6 +395,7 @@ fn append_lines(
                     }
                 }
             }
+            None if series_text.is_some_and(|s| cache.is_dropped(s)) => continue,
             None => {
                 let (name, pairs) = match parsed.take() {
                     Some(p) => p,
@@ -441,4 +441,31 @@ fn append_lines(
         .to_string());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn content_types_and_fallback() {
+        let om = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+        assert_eq!(format_for(om, None), Ok(Format::OpenMetrics));
+        assert_eq!(format_for("Text/Plain", None), Ok(Format::PrometheusText));
+        assert!(
+            format_for("", None)
+                .unwrap_err()
+                .contains("blank Content-Type")
+        );
+        assert!(format_for("application/json", None).is_err());
+        assert_eq!(
+            format_for(
+                "application/json",
+                Some(ScrapeProtocol::OpenMetricsText1_0_0)
+            ),
+            Ok(Format::OpenMetrics)
+        );
+        assert!(format_for("application/vnd.google.protobuf; proto=x", None).is_err());
+    }
 }

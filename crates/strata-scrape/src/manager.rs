@@ -267,3 +267,20 @@ mod tests {
         assert_eq!(b, fnv1a64(&[b"host{replica=\"1\"}"]));
     }
 }
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+
+    /// The agent shares the manager and spawns its futures.
+    #[allow(dead_code)]
+    fn futures_are_send(m: &ScrapeManager, cfg: &Config) {
+        send_sync::<ScrapeManager>();
+        send(&m.apply_config(cfg));
+        send(&m.update_targets("job", Vec::new()));
+        send(&m.stop());
+    }
+}

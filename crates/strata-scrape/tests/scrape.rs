@@ -10,6 +10,8 @@ mod support;
 
 #[path = "scrape/formats.rs"]
 mod formats;
+#[path = "scrape/hot_path.rs"]
+mod hot_path;
 #[path = "scrape/labels.rs"]
 mod labels;
 #[path = "scrape/limits.rs"]
@@ -20,3 +22,5 @@ mod manager;
 mod node_exporter;
 #[path = "scrape/staleness.rs"]
 mod staleness;
+#[path = "scrape/tls.rs"]
+mod tls;

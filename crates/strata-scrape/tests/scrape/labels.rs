@@ -46,6 +46,7 @@ async fn metric_relabeling_drops_and_rewrites() {
     assert_eq!(h.scrape().await.error, None);
     assert!(h.storage.find("go_goroutines", &[]).is_empty());
     assert_eq!(h.report("scrape_samples_scraped"), 2.0);
+    assert_eq!(h.report("scrape_samples_post_metric_relabeling"), 1.0);
 }
 
 #[tokio::test]
