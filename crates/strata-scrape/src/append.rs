@@ -339,8 +339,15 @@ fn append_lines(
         if !om && line.is_empty() {
             continue;
         }
-        if line.is_empty() || line.starts_with('#') {
-            // Metadata, comments, `# EOF` (and OpenMetrics' empty-line error).
+        if line.is_empty() {
+            return Err(strata_textparse::Error::Syntax {
+                line: line_no,
+                reason: "unexpected empty line".to_owned(),
+            }
+            .to_string());
+        }
+        if line.starts_with('#') {
+            // Metadata, comments, `# EOF`.
             if let Some(Entry::Eof) = full_parse(raw, format, line_no)? {
                 eof = true;
             }

@@ -18,7 +18,7 @@ pub struct LabelLimits {
     pub label_value_length_limit: u64,
 }
 
-/// Reusable buffers for [`mutate_sample_labels`].
+/// Reusable buffers for [`Mutator::mutate_sample_labels`].
 #[derive(Debug, Default)]
 pub struct Mutator {
     builder: RelabelBuilder,

@@ -298,6 +298,89 @@ mod tests {
         }
     }
 
+    fn cfg(extra: &str) -> ScrapeConfig {
+        let extra: String = extra.lines().map(|l| format!("    {l}\n")).collect();
+        let yaml = format!(
+            "global:\n  scrape_interval: 30s\nscrape_configs:\n  - job_name: j\n{extra}    static_configs:\n      - targets: ['a:1']\n"
+        );
+        strata_config::parse(&yaml)
+            .unwrap()
+            .scrape_configs
+            .remove(0)
+    }
+
+    fn ls(pairs: &[(&str, &str)]) -> LabelSet {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn keep(c: &ScrapeConfig, t: &[(&str, &str)], g: &[(&str, &str)]) -> Result<Populated, String> {
+        populate_labels(&mut RelabelBuilder::new(), c, &ls(t), &ls(g))
+    }
+
+    #[test]
+    fn populate_defaults_and_meta_removal() {
+        let c = cfg("params:\n  module: [m1, m2]");
+        let r = keep(
+            &c,
+            &[("__address__", "h:9100"), ("__meta_x", "1"), ("zone", "t")],
+            &[("zone", "g"), ("team", "a")],
+        )
+        .unwrap();
+        let Populated::Keep {
+            labels,
+            interval,
+            timeout,
+        } = r
+        else {
+            panic!("dropped")
+        };
+        assert_eq!(
+            labels.to_string(),
+            r#"{__address__="h:9100", __always_scrape_classic_histograms__="false", __convert_classic_histograms_to_nhcb__="false", __metrics_path__="/metrics", __param_module="m1", __scheme__="http", __scrape_interval__="30s", __scrape_native_histograms__="false", __scrape_timeout__="10s", instance="h:9100", job="j", team="a", zone="t"}"#
+        );
+        assert_eq!((interval.as_secs(), timeout.as_secs()), (30, 10));
+    }
+
+    #[test]
+    fn populate_relabeling_and_errors() {
+        let c = cfg(
+            "relabel_configs:\n  - source_labels: [__meta_port]\n    regex: '(.+)'\n    target_label: __address__\n    replacement: 'host:$1'\n  - source_labels: [__meta_drop]\n    regex: 'yes'\n    action: drop\n  - source_labels: [__meta_interval]\n    regex: '(.+)'\n    target_label: __scrape_interval__",
+        );
+        match keep(&c, &[("__address__", "a"), ("__meta_port", "80")], &[]).unwrap() {
+            Populated::Keep { labels, .. } => {
+                assert_eq!(labels.get("__address__"), Some("host:80"));
+                assert_eq!(labels.get("instance"), Some("host:80"));
+                assert!(!labels.has("__meta_port"));
+            }
+            Populated::Dropped => panic!("dropped"),
+        }
+        assert_eq!(
+            keep(&c, &[("__address__", "a"), ("__meta_drop", "yes")], &[]),
+            Ok(Populated::Dropped)
+        );
+        assert_eq!(keep(&c, &[], &[]), Err("no address".to_owned()));
+        assert_eq!(
+            keep(&c, &[("__address__", "a/b")], &[]),
+            Err("\"a/b\" is not a valid hostname".to_owned())
+        );
+        let e = keep(&c, &[("__address__", "a"), ("__meta_interval", "5s")], &[]).unwrap_err();
+        assert!(e.starts_with("scrape timeout cannot be greater"), "{e}");
+        let e = keep(&c, &[("__address__", "a"), ("__meta_interval", "x")], &[]).unwrap_err();
+        assert!(e.starts_with("error parsing scrape interval"), "{e}");
+    }
+
+    #[test]
+    fn static_groups_by_index() {
+        let c = cfg("");
+        let g = static_groups(&c);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].source, "0");
+        assert_eq!(g[0].targets[0]["__address__"], "a:1");
+    }
+
     #[test]
     fn go_bools() {
         assert_eq!(parse_go_bool("True"), Some(true));

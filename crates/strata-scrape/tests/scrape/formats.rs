@@ -69,6 +69,11 @@ async fn openmetrics_needs_eof_and_reports_parse_errors() {
     assert_eq!(h.up(), Some(0.0));
     h.set(Page::openmetrics("a 1\n# EOF\nb 2\n"));
     assert!(h.scrape().await.error.unwrap().contains("after \"# EOF\""));
+    h.set(Page::openmetrics("a 1\n\n# EOF\n"));
+    assert_eq!(
+        h.scrape().await.error.as_deref(),
+        Some("line 2: unexpected empty line")
+    );
     h.set(Page::text("a 1\nb{c=\"d\" 2\n"));
     let e = h.scrape().await.error.unwrap();
     assert!(e.starts_with("line 2:"), "{e}");
