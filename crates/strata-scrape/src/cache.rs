@@ -1,0 +1,294 @@
+//! The per-target scrape cache (Prometheus' `scrapeCache`): series text → final labels
+//! and storage reference, series text dropped by relabeling, and the series of the
+//! current and previous scrape for staleness markers.
+//!
+//! Entries live in a slab addressed by index so the staleness lists are plain index
+//! vectors: a steady-state scrape (every series already cached) allocates nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
+
+use strata_model::Labels;
+
+/// XXH3 over the key bytes with a per-cache random seed.
+#[derive(Clone, Copy)]
+pub struct SeededXxh3(u64);
+
+impl SeededXxh3 {
+    fn new() -> Self {
+        SeededXxh3(std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64))
+    }
+}
+
+pub struct Xxh3Hasher(u64);
+
+impl Hasher for Xxh3Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0 ^ u64::from(i)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl BuildHasher for SeededXxh3 {
+    type Hasher = Xxh3Hasher;
+    fn build_hasher(&self) -> Xxh3Hasher {
+        Xxh3Hasher(self.0)
+    }
+}
+
+/// One cached series.
+#[derive(Debug, Clone)]
+pub struct CacheEntry {
+    /// Labels after target labels and `metric_relabel_configs`.
+    pub labels: Labels,
+    pub series_ref: u64,
+    /// Last scrape iteration the series text was seen in.
+    last_iter: u64,
+    /// Iteration in which it was recorded for staleness tracking.
+    tracked_iter: u64,
+}
+
+/// The cache of one target; survives reloads that do not change how samples map to
+/// series.
+pub struct ScrapeCache {
+    iter: u64,
+    successful_count: usize,
+    index: HashMap<Box<str>, u32, SeededXxh3>,
+    slots: Vec<CacheEntry>,
+    free: Vec<u32>,
+    dropped: HashMap<Box<str>, u64, SeededXxh3>,
+    cur: Vec<u32>,
+    prev: Vec<u32>,
+    scratch_refs: HashSet<u64>,
+}
+
+impl Default for ScrapeCache {
+    fn default() -> Self {
+        ScrapeCache::new()
+    }
+}
+
+impl std::fmt::Debug for ScrapeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScrapeCache")
+            .field("iter", &self.iter)
+            .field("series", &self.index.len())
+            .field("dropped", &self.dropped.len())
+            .finish()
+    }
+}
+
+impl ScrapeCache {
+    pub fn new() -> Self {
+        let h = SeededXxh3::new();
+        ScrapeCache {
+            iter: 0,
+            successful_count: 0,
+            index: HashMap::with_hasher(h),
+            slots: Vec::new(),
+            free: Vec::new(),
+            dropped: HashMap::with_hasher(h),
+            cur: Vec::new(),
+            prev: Vec::new(),
+            scratch_refs: HashSet::new(),
+        }
+    }
+
+    /// Number of cached series texts.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The entry of `text`, marking it seen; the flag says it was already seen in this
+    /// scrape (a duplicate line).
+    pub fn get(&mut self, text: &str) -> Option<(u32, bool)> {
+        let idx = *self.index.get(text)?;
+        let e = &mut self.slots[idx as usize];
+        let again = e.last_iter == self.iter;
+        e.last_iter = self.iter;
+        Some((idx, again))
+    }
+
+    pub fn entry(&self, idx: u32) -> &CacheEntry {
+        &self.slots[idx as usize]
+    }
+
+    /// Points an entry at a new storage reference.
+    pub fn update_ref(&mut self, idx: u32, series_ref: u64) {
+        self.slots[idx as usize].series_ref = series_ref;
+    }
+
+    /// Caches a new series text.
+    pub fn add(&mut self, text: &str, labels: Labels, series_ref: u64) -> u32 {
+        let e = CacheEntry {
+            labels,
+            series_ref,
+            last_iter: self.iter,
+            tracked_iter: u64::MAX,
+        };
+        let idx = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = e;
+                i
+            }
+            None => {
+                self.slots.push(e);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        if let Some(old) = self.index.insert(text.into(), idx) {
+            // Not reachable through the scrape loop, which looks up before adding.
+            self.free.push(old);
+        }
+        idx
+    }
+
+    /// True (and marked seen) if relabeling dropped `text` before.
+    pub fn is_dropped(&mut self, text: &str) -> bool {
+        match self.dropped.get_mut(text) {
+            Some(it) => {
+                *it = self.iter;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn add_dropped(&mut self, text: &str) {
+        self.dropped.insert(text.into(), self.iter);
+    }
+
+    /// Records that the entry's series got a sample in this scrape.
+    pub fn track(&mut self, idx: u32) {
+        let e = &mut self.slots[idx as usize];
+        if e.tracked_iter != self.iter {
+            e.tracked_iter = self.iter;
+            self.cur.push(idx);
+        }
+    }
+
+    /// Series of the previous scrape that got no sample in this one: `(ref, labels)`.
+    /// A reference shared with a series seen now is not stale.
+    pub fn stale_series(&mut self) -> Vec<(u64, Labels)> {
+        let iter = self.iter;
+        let slots = &self.slots;
+        let n = self
+            .prev
+            .iter()
+            .filter(|i| slots[**i as usize].tracked_iter != iter)
+            .count();
+        if n == 0 {
+            return Vec::new();
+        }
+        self.scratch_refs.clear();
+        for i in &self.cur {
+            self.scratch_refs.insert(slots[*i as usize].series_ref);
+        }
+        let mut out = Vec::with_capacity(n);
+        for i in &self.prev {
+            let e = &slots[*i as usize];
+            if e.tracked_iter != iter && self.scratch_refs.insert(e.series_ref) {
+                out.push((e.series_ref, e.labels.clone()));
+            }
+        }
+        out
+    }
+
+    /// Ends a scrape (Prometheus' `iterDone`). After a successful scrape (`flush`), or
+    /// when the cache has more than doubled since the last one, entries not seen in this
+    /// scrape are forgotten. The current series become the previous ones.
+    pub fn iter_done(&mut self, mut flush: bool) {
+        let count = self.index.len() + self.dropped.len();
+        if flush {
+            self.successful_count = count;
+        } else if count > self.successful_count * 2 + 1000 {
+            flush = true;
+        }
+        if flush {
+            let iter = self.iter;
+            let slots = &self.slots;
+            let free = &mut self.free;
+            let before = free.len();
+            self.index.retain(|_, idx| {
+                let keep = slots[*idx as usize].last_iter == iter;
+                if !keep {
+                    free.push(*idx);
+                }
+                keep
+            });
+            for i in &self.free[before..] {
+                // Release the labels of freed slots.
+                self.slots[*i as usize].labels = Labels::empty();
+            }
+            self.dropped.retain(|_, it| *it == iter);
+        }
+        std::mem::swap(&mut self.prev, &mut self.cur);
+        self.cur.clear();
+        self.iter += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn l(n: &str) -> Labels {
+        Labels::new(&[("__name__", n)]).unwrap()
+    }
+
+    #[test]
+    fn staleness_between_scrapes() {
+        let mut c = ScrapeCache::new();
+        let a = c.add("a", l("a"), 1);
+        let b = c.add("b", l("b"), 2);
+        c.track(a);
+        c.track(b);
+        assert!(c.stale_series().is_empty());
+        c.iter_done(true);
+        let (a2, again) = c.get("a").unwrap();
+        assert_eq!((a2, again), (a, false));
+        assert!(c.get("a").unwrap().1);
+        c.track(a);
+        let stale = c.stale_series();
+        assert_eq!(stale, vec![(2, l("b"))]);
+        c.iter_done(true);
+        // "b" was not seen: forgotten, its slot reused.
+        assert!(c.get("b").is_none());
+        let d = c.add("d", l("d"), 4);
+        assert_eq!(d, b);
+    }
+
+    #[test]
+    fn shared_reference_is_not_stale() {
+        let mut c = ScrapeCache::new();
+        let a = c.add("a{x=\"1\"}", l("a"), 7);
+        let b = c.add("a{x=\"2\"}", l("a"), 7);
+        c.track(a);
+        c.track(b);
+        c.iter_done(true);
+        c.get("a{x=\"1\"}").unwrap();
+        c.track(a);
+        assert!(c.stale_series().is_empty());
+    }
+
+    #[test]
+    fn failed_scrapes_do_not_flush_until_the_cache_doubles() {
+        let mut c = ScrapeCache::new();
+        c.add("a", l("a"), 1);
+        c.iter_done(false);
+        c.iter_done(false);
+        assert_eq!(c.len(), 1);
+        c.add_dropped("x");
+        assert!(c.is_dropped("x"));
+    }
+}
