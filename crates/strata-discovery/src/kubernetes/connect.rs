@@ -77,6 +77,8 @@ pub(crate) fn in_cluster(
             scheme: "Bearer".into(),
             credentials: Credential::File(token),
         },
+        // client-go's default transport honours HTTP(S)_PROXY/NO_PROXY.
+        proxy_from_environment: true,
         follow_redirects: true,
         http2: true,
         ..ClientSettings::default()

@@ -99,6 +99,8 @@ pub(crate) fn parse(text: &str, dir: &Path) -> std::result::Result<ClientSetting
     let mut s = ClientSettings {
         base: Some(base),
         insecure_skip_verify: cluster.insecure_skip_tls_verify,
+        // client-go's default transport honours HTTP(S)_PROXY/NO_PROXY.
+        proxy_from_environment: true,
         follow_redirects: true,
         http2: true,
         ..ClientSettings::default()

@@ -145,3 +145,164 @@ impl State {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use serde_json::json;
+
+    use super::*;
+
+    fn obj(kind: Kind, v: serde_json::Value) -> Object {
+        Object::decode(kind, v).unwrap()
+    }
+
+    fn owned_pod(name: &str, owner_kind: &str, owner: &str) -> Object {
+        obj(
+            Kind::Pod,
+            json!({
+                "metadata": {"name": name, "namespace": "default", "uid": "pod123",
+                    "ownerReferences": [{"kind": owner_kind, "name": owner, "controller": true}]},
+                "spec": {"nodeName": "testnode", "containers": [{"name": "c", "image": "i"}]},
+                "status": {"podIP": "1.2.3.4", "phase": "Running"}
+            }),
+        )
+    }
+
+    fn owned(kind: Kind, name: &str, owner_kind: &str, owner: &str) -> Object {
+        obj(
+            kind,
+            json!({"metadata": {"name": name, "namespace": "default",
+                "ownerReferences": [{"kind": owner_kind, "name": owner, "controller": true}]}}),
+        )
+    }
+
+    fn namespace(labels: serde_json::Value) -> Object {
+        obj(
+            Kind::Namespace,
+            json!({"metadata": {"name": "default", "labels": labels}}),
+        )
+    }
+
+    fn replace(kind: Kind, objects: Vec<Object>) -> WatchEvent {
+        WatchEvent::Replace {
+            kind,
+            namespace: String::new(),
+            objects,
+        }
+    }
+
+    /// Prometheus' TestPodDiscoveryWithDeployment, …WithCronJob and
+    /// …WithUpdatedNamespaceMetadata, through the dependency tracking.
+    #[test]
+    fn pod_metadata_from_owners_and_namespace() {
+        let attach = AttachMetadata {
+            namespace: true,
+            deployment: true,
+            job: true,
+            cronjob: true,
+            ..AttachMetadata::default()
+        };
+        let kinds = roles::watched_kinds(KubernetesRole::Pod, &attach);
+        assert_eq!(
+            kinds,
+            vec![Kind::Pod, Kind::Namespace, Kind::ReplicaSet, Kind::Job]
+        );
+        let scopes: Vec<(Kind, String)> = kinds.iter().map(|k| (*k, String::new())).collect();
+        let mut s = State::new(KubernetesRole::Pod, attach, &scopes);
+        s.apply(replace(
+            Kind::Pod,
+            vec![
+                owned_pod("rspod", "ReplicaSet", "testdeployment-rs-abc"),
+                owned_pod("jobpod", "Job", "testcronjob-job-abc"),
+            ],
+        ));
+        s.apply(replace(
+            Kind::ReplicaSet,
+            vec![owned(
+                Kind::ReplicaSet,
+                "testdeployment-rs-abc",
+                "Deployment",
+                "testdeployment",
+            )],
+        ));
+        s.apply(replace(
+            Kind::Namespace,
+            vec![namespace(json!({"app": "web"}))],
+        ));
+        assert!(s.flush().is_empty(), "jobs have not been listed yet");
+        s.apply(replace(
+            Kind::Job,
+            vec![owned(
+                Kind::Job,
+                "testcronjob-job-abc",
+                "CronJob",
+                "testcronjob",
+            )],
+        ));
+        let groups = s.flush();
+        assert_eq!(groups.len(), 2);
+        let by_source =
+            |gs: &[TargetGroup], src: &str| gs.iter().find(|g| g.source == src).cloned().unwrap();
+        let rs = by_source(&groups, "pod/default/rspod");
+        assert_eq!(
+            rs.labels["__meta_kubernetes_pod_deployment_name"],
+            "testdeployment"
+        );
+        assert_eq!(
+            rs.labels["__meta_kubernetes_pod_controller_kind"],
+            "ReplicaSet"
+        );
+        assert_eq!(rs.labels["__meta_kubernetes_namespace_label_app"], "web");
+        let job = by_source(&groups, "pod/default/jobpod");
+        assert_eq!(
+            job.labels["__meta_kubernetes_pod_job_name"],
+            "testcronjob-job-abc"
+        );
+        assert_eq!(
+            job.labels["__meta_kubernetes_pod_cronjob_name"],
+            "testcronjob"
+        );
+        assert!(
+            !job.labels
+                .contains_key("__meta_kubernetes_pod_deployment_name")
+        );
+
+        // A namespace update rebuilds every pod in it.
+        s.apply(WatchEvent::Apply(
+            Kind::Namespace,
+            namespace(json!({"app": "api"})),
+        ));
+        let groups = s.flush();
+        assert_eq!(groups.len(), 2);
+        assert!(
+            groups
+                .iter()
+                .all(|g| g.labels["__meta_kubernetes_namespace_label_app"] == "api")
+        );
+
+        // A replica set change rebuilds its pods only.
+        s.apply(WatchEvent::Apply(
+            Kind::ReplicaSet,
+            owned(
+                Kind::ReplicaSet,
+                "testdeployment-rs-abc",
+                "Deployment",
+                "renamed",
+            ),
+        ));
+        let groups = s.flush();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(
+            groups[0].labels["__meta_kubernetes_pod_deployment_name"],
+            "renamed"
+        );
+
+        // Deleting the pod sends its empty group.
+        s.apply(WatchEvent::Delete(
+            Kind::Pod,
+            owned_pod("rspod", "ReplicaSet", "testdeployment-rs-abc"),
+        ));
+        assert_eq!(s.flush(), vec![TargetGroup::empty("pod/default/rspod")]);
+    }
+}
