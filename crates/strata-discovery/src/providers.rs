@@ -151,9 +151,13 @@ fn prefixed(provider: &str, groups: Vec<TargetGroup>) -> Vec<TargetGroup> {
 /// Runs the discovery of one scrape job (`static_configs`, `file_sd_configs`,
 /// `kubernetes_sd_configs`) into `tx` until its receiver is gone or the future is
 /// dropped. Providers that cannot be created are logged and skipped, as in Prometheus;
-/// use [`JobDiscovery::new`] to fail instead.
-pub async fn run_providers(sd: &ServiceDiscovery, tx: Updates) {
-    JobDiscovery::new_lenient(sd).run(tx).await
+/// use [`JobDiscovery::new`] to fail instead. The future does not borrow `sd`, so it
+/// can be spawned.
+pub fn run_providers(
+    sd: &ServiceDiscovery,
+    tx: Updates,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    JobDiscovery::new_lenient(sd).run(tx)
 }
 
 #[cfg(test)]

@@ -72,9 +72,8 @@ async fn lenient_runner_skips_unusable_providers() {
         "  static_configs:\n  - targets: ['a:1']\n  kubernetes_sd_configs:\n  - role: pod\n    kubeconfig_file: /nonexistent\n",
     );
     assert!(JobDiscovery::new(&sd).is_err());
-    let sd2 = sd.clone();
-    let mut c =
-        Collector::spawn(move |tx| async move { strata_discovery::run_providers(&sd2, tx).await });
+    // The future does not borrow the configuration.
+    let mut c = Collector::spawn(|tx| strata_discovery::run_providers(&sd, tx));
     let want = state(vec![group(
         "static/0:0",
         ls(&[]),
