@@ -1,7 +1,24 @@
 //! Service discovery as Prometheus does it: each provider (static, file, Kubernetes)
 //! produces target groups; the scrape manager relabels them into targets.
+//!
+//! - [`file::FileDiscovery`]: `file_sd_configs` (JSON/YAML files, globs, polling).
+//! - [`kubernetes::KubernetesDiscovery`]: `kubernetes_sd_configs` (list + watch against
+//!   the API server, roles pod, service, endpoints, endpointslice, node, ingress).
+//! - [`JobDiscovery`] / [`run_providers`]: everything of one scrape job behind one
+//!   channel, with sources made unique per provider.
+//!
+//! Every provider sends *changed* groups: a group replaces the earlier group with the
+//! same `source`, and a group without targets removes it.
+
+pub mod error;
+pub mod file;
+pub mod kubernetes;
+mod providers;
 
 use std::collections::BTreeMap;
+
+pub use error::{Error, Result};
+pub use providers::{JobDiscovery, run_providers, static_groups};
 
 /// A label set before relabeling (discovered `__address__`, `__meta_*`, ...), sorted by
 /// name. Plain strings: discovered labels are not validated until relabeling.
@@ -20,6 +37,19 @@ pub struct TargetGroup {
     pub labels: LabelSet,
 }
 
+impl TargetGroup {
+    /// The group that removes `source`: no targets, no labels.
+    pub fn empty(source: impl Into<String>) -> Self {
+        TargetGroup {
+            source: source.into(),
+            ..TargetGroup::default()
+        }
+    }
+}
+
 /// Updates from one provider: each message carries changed groups (full replacement by
 /// `source`).
 pub type Updates = tokio::sync::mpsc::Sender<Vec<TargetGroup>>;
+
+/// The label every target carries: where to scrape.
+pub const ADDRESS_LABEL: &str = "__address__";
