@@ -30,7 +30,7 @@ pub enum Command {
     /// Accept remote write into per-tenant TSDBs (Thanos receive).
     Receive(ReceiveArgs),
     /// Answer PromQL over Store API endpoints (Thanos query).
-    Query(PendingArgs),
+    Query(QueryArgs),
     /// Serve blocks from object storage (Thanos store gateway).
     Store(PendingArgs),
     /// Compact and downsample blocks in object storage (Thanos compact).
@@ -330,4 +330,90 @@ pub struct ListArgs {
         env = "STRATA_TSDB_LIST_HUMAN_READABLE"
     )]
     pub human: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Listen address of the HTTP API (Prometheus query API, `/api/v1/stores`).
+    #[arg(
+        long = "http-address",
+        env = "STRATA_HTTP_ADDRESS",
+        default_value = "0.0.0.0:10902"
+    )]
+    pub http_address: SocketAddr,
+    /// A Store API endpoint, `host:port`, `dns+host:port` (repeatable).
+    #[arg(long = "endpoint", env = "STRATA_ENDPOINT", value_delimiter = ',')]
+    pub endpoints: Vec<String>,
+    /// Files listing Store API endpoints (file SD format), re-read when they change.
+    #[arg(
+        long = "endpoint.sd-files",
+        env = "STRATA_ENDPOINT_SD_FILES",
+        value_delimiter = ','
+    )]
+    pub sd_files: Vec<PathBuf>,
+    /// How often endpoints are re-resolved and asked for their Info.
+    #[arg(
+        long = "store.sd-interval",
+        env = "STRATA_STORE_SD_INTERVAL",
+        default_value = "5s"
+    )]
+    pub sd_interval: String,
+    /// Label whose values tell replicas apart; deduplicated away (repeatable).
+    #[arg(
+        long = "query.replica-label",
+        env = "STRATA_QUERY_REPLICA_LABEL",
+        value_delimiter = ','
+    )]
+    pub replica_labels: Vec<String>,
+    /// Deduplication algorithm: penalty (HA Prometheus pairs) or chain (receivers).
+    #[arg(
+        long = "deduplication.func",
+        env = "STRATA_DEDUPLICATION_FUNC",
+        default_value = "penalty"
+    )]
+    pub dedup_func: String,
+    /// Answer with the stores that responded, plus warnings, when some fail (default of
+    /// the `partial_response` parameter).
+    #[arg(
+        long = "query.partial-response",
+        env = "STRATA_QUERY_PARTIAL_RESPONSE",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub partial_response: bool,
+    /// Every query sees only the series of the caller's tenant.
+    #[arg(
+        long = "query.enforce-tenancy",
+        env = "STRATA_QUERY_ENFORCE_TENANCY",
+        default_value_t = false
+    )]
+    pub enforce_tenancy: bool,
+    /// HTTP header naming the tenant.
+    #[arg(
+        long = "query.tenant-header",
+        env = "STRATA_QUERY_TENANT_HEADER",
+        default_value = "THANOS-TENANT"
+    )]
+    pub tenant_header: String,
+    /// Tenant of requests that name none.
+    #[arg(
+        long = "query.default-tenant-id",
+        env = "STRATA_QUERY_DEFAULT_TENANT_ID",
+        default_value = "default-tenant"
+    )]
+    pub default_tenant: String,
+    /// Label carrying the tenant on stored series.
+    #[arg(
+        long = "query.tenant-label-name",
+        env = "STRATA_QUERY_TENANT_LABEL_NAME",
+        default_value = "tenant_id"
+    )]
+    pub tenant_label: String,
+    /// Longest wait for one store's answer.
+    #[arg(
+        long = "store.response-timeout",
+        env = "STRATA_STORE_RESPONSE_TIMEOUT",
+        default_value = "2m"
+    )]
+    pub store_timeout: String,
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod logging;
+mod query;
 mod receive;
 mod tools;
 mod up;
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
         Command::Tools(t) => tools::run(t),
         Command::Agent(_) => not_built("agent", "the Strata agent (scrape, WAL, remote write)"),
         Command::Receive(args) => receive::run(args),
-        Command::Query(_) => not_built("query", "the querier"),
+        Command::Query(args) => query::run(args),
         Command::Store(_) => not_built("store", "the store gateway"),
         Command::Compact(_) => not_built("compact", "the bucket compactor"),
         Command::Rule(_) => not_built("rule", "the ruler"),
