@@ -28,6 +28,6 @@ pub mod tombstones;
 pub mod wal;
 
 pub use block::{Block, BlockQuerier};
-pub use db::{Db, DbOptions, HistogramSeries};
+pub use db::{Db, DbOptions, HistogramSeries, RetentionGuard};
 pub use error::{Error, Result};
 pub use head::{Head, HeadOptions};

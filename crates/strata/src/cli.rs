@@ -132,6 +132,20 @@ pub struct ReceiveCommonArgs {
     /// External label of this receiver's data, `name="value"` (repeatable).
     #[arg(long = "label", env = "STRATA_LABEL")]
     pub labels: Vec<String>,
+    /// Object storage configuration file (Thanos' objstore YAML); finished blocks are
+    /// uploaded there.
+    #[arg(long = "objstore.config-file", env = "STRATA_OBJSTORE_CONFIG_FILE")]
+    pub objstore_config_file: Option<PathBuf>,
+    /// Object storage configuration as YAML content (instead of a file).
+    #[arg(long = "objstore.config", env = "STRATA_OBJSTORE_CONFIG")]
+    pub objstore_config: Option<String>,
+    /// How often finished blocks are uploaded.
+    #[arg(
+        long = "shipper.interval",
+        env = "STRATA_SHIPPER_INTERVAL",
+        default_value = "30s"
+    )]
+    pub shipper_interval: String,
     /// Flush and close a tenant's TSDB after this long without writes (0s: never).
     #[arg(
         long = "receive.tenant-idle-timeout",

@@ -6,6 +6,7 @@ mod cli;
 mod logging;
 mod query;
 mod receive;
+mod ship;
 mod tools;
 mod up;
 

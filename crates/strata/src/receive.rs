@@ -374,6 +374,17 @@ async fn serve(args: ReceiveArgs) -> anyhow::Result<()> {
     if let Some(p) = &args.common.limits_file {
         bg.push(tokio::spawn(watch_limits(recv.clone(), p.clone(), every)));
     }
+    if let Some(bucket) = crate::ship::bucket_from_flags(
+        args.common.objstore_config_file.as_deref(),
+        args.common.objstore_config.as_deref(),
+    )? {
+        let every = parse_duration_ms(&args.common.shipper_interval)?.max(1000) as u64;
+        bg.push(tokio::spawn(crate::ship::ship_loop(
+            recv.clone(),
+            bucket,
+            Duration::from_millis(every),
+        )));
+    }
     if let (Some(p), Some(algorithm)) = (&args.hashrings_file, algorithm) {
         bg.push(tokio::spawn(watch_hashrings(
             recv.clone(),

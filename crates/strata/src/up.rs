@@ -79,6 +79,22 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         tokio::spawn(background(state.clone(), scrape_every)),
         tokio::spawn(crate::receive::maintain(receiver.clone())),
     ];
+    // Finished blocks go to the bucket: the configured one, else a filesystem bucket
+    // beside the TSDBs.
+    let bucket = match crate::ship::bucket_from_flags(
+        args.receive.objstore_config_file.as_deref(),
+        args.receive.objstore_config.as_deref(),
+    )? {
+        Some(b) => b,
+        None => strata_objstore::Bucket::filesystem(&args.data_dir.join("bucket"))
+            .context("creating the local filesystem bucket")?,
+    };
+    let ship_every = parse_duration_ms(&args.receive.shipper_interval)?.max(1000) as u64;
+    bg.push(tokio::spawn(crate::ship::ship_loop(
+        receiver.clone(),
+        bucket,
+        Duration::from_millis(ship_every),
+    )));
     if let Some(p) = &args.receive.limits_file {
         bg.push(tokio::spawn(crate::receive::watch_limits(
             receiver.clone(),
