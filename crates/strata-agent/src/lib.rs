@@ -3,14 +3,15 @@
 //!
 //! - [`storage`]: [`AgentStorage`] and its [`AgentAppender`]: Prometheus-format WAL,
 //!   series refs, replay, truncation by what the queues have sent and by age.
-//! - [`remote`]: one [`remote::QueueManager`] per `remote_write` entry: a WAL watcher
-//!   that tails the segments, write relabeling, shards with Prometheus' `queue_config`
+//! - [`remote`]: [`RemoteWrite`], one queue per `remote_write` entry: a WAL watcher that
+//!   tails the segments, write relabeling, shards with Prometheus' `queue_config`
 //!   semantics, retries, per-queue progress files so a restart resends exactly what was
 //!   not acknowledged.
-//! - [`metrics`]: the self metrics, rendered in the text format.
+//!
+//! Both render their self metrics in the text format (`render(&mut String)`).
 
 pub mod error;
-pub mod metrics;
+mod metrics;
 pub mod remote;
 pub mod storage;
 

@@ -220,7 +220,65 @@ impl Drop for AgentAppender {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use crate::storage::{AgentOptions, AgentStorage};
+    use std::cell::Cell;
     use strata_model::Labels;
+
+    /// Counts allocations of the current thread.
+    struct Counting;
+
+    thread_local! {
+        static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    #[allow(unsafe_code)]
+    unsafe impl std::alloc::GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+            ALLOCS.with(|c| c.set(c.get() + 1));
+            // SAFETY: forwarded unchanged to the system allocator.
+            unsafe { std::alloc::System.alloc(l) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
+            // SAFETY: forwarded unchanged to the system allocator.
+            unsafe { std::alloc::System.dealloc(p, l) }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, n: usize) -> *mut u8 {
+            ALLOCS.with(|c| c.set(c.get() + 1));
+            // SAFETY: forwarded unchanged to the system allocator.
+            unsafe { std::alloc::System.realloc(p, l, n) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+
+    #[test]
+    fn steady_appends_do_not_allocate_per_sample() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = AgentStorage::open(tmp.path(), AgentOptions::default()).unwrap();
+        let ls: Vec<Labels> = (0..2000)
+            .map(|i| Labels::new(&[("__name__", "m".to_string()), ("i", i.to_string())]).unwrap())
+            .collect();
+        let mut refs = vec![None; ls.len()];
+        let mut round = |t: i64| {
+            let mut app = db.appender();
+            for (i, l) in ls.iter().enumerate() {
+                refs[i] = Some(app.append(refs[i], l, t, 1.0).unwrap());
+            }
+            app.commit().unwrap();
+        };
+        // Warm up: series creation and buffer growth.
+        round(1);
+        round(2);
+        let before = ALLOCS.with(Cell::get);
+        for t in 3..13 {
+            round(t);
+        }
+        let per_commit = (ALLOCS.with(Cell::get) - before) / 10;
+        assert!(
+            per_commit <= 4,
+            "{per_commit} allocations per 2000-sample commit"
+        );
+    }
 
     fn l(v: &str) -> Labels {
         Labels::new(&[("__name__", "m"), ("i", v)]).unwrap()

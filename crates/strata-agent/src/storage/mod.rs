@@ -185,7 +185,8 @@ pub(crate) struct Inner {
     pub buffers: Mutex<Vec<Buffers>>,
     /// Serialises truncations.
     pub truncating: Mutex<()>,
-    _lock: fs::File,
+    /// The flock'ed `lock` file; released by [`AgentStorage::close`].
+    lock: Mutex<Option<fs::File>>,
 }
 
 /// The WAL-backed storage of `strata agent`; a cheap handle (clone it freely). Thread
@@ -258,7 +259,7 @@ impl AgentStorage {
                 metrics,
                 buffers: Mutex::new(Vec::new()),
                 truncating: Mutex::new(()),
-                _lock: lock,
+                lock: Mutex::new(Some(lock)),
             }),
         })
     }
@@ -324,14 +325,17 @@ impl AgentStorage {
         Ok(())
     }
 
-    /// Closes the WAL cleanly (pads and fsyncs the segment). Appends fail afterwards.
+    /// Closes the WAL cleanly (pads and fsyncs the segment) and releases the directory
+    /// lock. Appends fail afterwards.
     pub fn close(&self) -> Result<()> {
         let wal = self.inner.wal.lock().wal.take();
-        if let Some(w) = wal {
-            w.close()?;
-        }
+        let res = match wal {
+            Some(w) => w.close(),
+            None => Ok(()),
+        };
+        self.inner.lock.lock().take();
         self.inner.notify.notify();
-        Ok(())
+        Ok(res?)
     }
 
     /// The end of the last complete record: the current segment and its length (taken

@@ -45,6 +45,8 @@ pub(crate) struct Entry {
 /// Refs of the series with one label hash (almost always one).
 enum HashRefs {
     One(u64),
+    // Boxed so the enum stays 16 bytes: collisions are rare, map entries are not.
+    #[allow(clippy::box_collection)]
     Many(Box<Vec<u64>>),
 }
 

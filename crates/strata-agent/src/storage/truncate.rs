@@ -240,7 +240,6 @@ mod tests {
             truncate_frequency: Duration::from_secs(60),
             min_wal_time: Duration::from_secs(60),
             max_wal_time: Duration::from_secs(3600),
-            ..AgentOptions::default()
         }
     }
 
