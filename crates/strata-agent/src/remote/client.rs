@@ -133,6 +133,9 @@ fn apply_tls(
     if let Some(pem) = ca {
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
             .map_err(|e| bad(format!("invalid CA certificate: {e}")))?;
+        if certs.is_empty() {
+            return Err(bad("no PEM certificate found in the CA".into()));
+        }
         for c in certs {
             b = b.add_root_certificate(c);
         }
@@ -474,5 +477,49 @@ mod tests {
             parse_http_date("Tue, 29 Feb 2000 12:00:00 GMT"),
             Some(SystemTime::UNIX_EPOCH + Duration::from_secs(951_825_600))
         );
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn cfg(extra: &str) -> RemoteWriteConfig {
+        let yaml = format!("remote_write:\n  - url: https://example.invalid/write\n{extra}");
+        strata_config::parse(&yaml).unwrap().remote_write.remove(0)
+    }
+
+    #[test]
+    fn tls_and_unsupported_options() {
+        assert!(WriteClient::new("q", &cfg("")).is_ok());
+        assert!(
+            WriteClient::new(
+                "q",
+                &cfg("    tls_config:\n      insecure_skip_verify: true\n")
+            )
+            .is_ok()
+        );
+        let e = WriteClient::new("q", &cfg("    tls_config:\n      ca: not a certificate\n"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("CA"), "{e}");
+        let e = WriteClient::new(
+            "q",
+            &cfg("    tls_config:\n      ca_file: /nonexistent/ca.pem\n"),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains("/nonexistent/ca.pem"), "{e}");
+        let e = WriteClient::new(
+            "q",
+            &cfg("    oauth2:\n      client_id: a\n      client_secret: b\n      token_url: http://x/\n"),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains("oauth2"), "{e}");
     }
 }

@@ -16,6 +16,8 @@ pub(crate) struct RequestEncoder {
     rw1: rw1::RequestBuilder,
     rw2: rw2::RequestBuilder,
     snappy: snap::raw::Encoder,
+    /// Compression buffer, reused (only the compressed bytes are copied out).
+    compressed: Vec<u8>,
 }
 
 /// Appends `labels` merged with `external` (sorted by name; a series label wins over
@@ -53,6 +55,7 @@ impl RequestEncoder {
             rw1: rw1::RequestBuilder::new(),
             rw2: rw2::RequestBuilder::new(),
             snappy: snap::raw::Encoder::new(),
+            compressed: Vec::new(),
         }
     }
 
@@ -81,13 +84,15 @@ impl RequestEncoder {
                 self.rw2.finish()
             }
         };
-        let mut out = vec![0; snap::raw::max_compress_len(raw.len())];
-        match self.snappy.compress(&raw, &mut out) {
-            Ok(n) => out.truncate(n),
-            // Only inputs over 4 GiB fail; batches are far smaller.
-            Err(_) => out.clear(),
+        let max = snap::raw::max_compress_len(raw.len());
+        if self.compressed.len() < max {
+            self.compressed.resize(max, 0);
         }
-        Bytes::from(out)
+        match self.snappy.compress(&raw, &mut self.compressed) {
+            Ok(n) => Bytes::copy_from_slice(&self.compressed[..n]),
+            // Only inputs over 4 GiB fail; batches are far smaller.
+            Err(_) => Bytes::new(),
+        }
     }
 }
 

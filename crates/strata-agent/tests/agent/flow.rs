@@ -16,7 +16,10 @@ async fn steady_flow_every_sample_once_in_order() {
     let tmp = tempfile::tempdir().unwrap();
     let db = AgentStorage::open(tmp.path(), small_wal()).unwrap();
     let recv = Receiver::start().await;
-    let cfg = rw_config(&recv.url(), FAST_QUEUE);
+    let cfg = rw_config(
+        &recv.url(),
+        &format!("{FAST_QUEUE}    authorization:\n      credentials: tok\n"),
+    );
     let rw =
         RemoteWrite::start(&db, &[cfg], &Labels::empty(), RemoteWriteOptions::default()).unwrap();
     let mut app = Appender::start(&db, "steady", 50, Duration::from_millis(2));
@@ -34,6 +37,13 @@ async fn steady_flow_every_sample_once_in_order() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_exactly_once(&committed, &recv.shared.by_series());
     assert!(recv.shared.samples.lock().iter().all(|r| r.v == r.t as f64));
+    assert!(
+        recv.shared
+            .auth
+            .lock()
+            .iter()
+            .all(|(a, _)| a.as_deref() == Some("Bearer tok"))
+    );
 
     // Metrics.
     let mut text = String::new();
@@ -102,7 +112,7 @@ async fn remote_write_2_with_relabeling_and_external_labels() {
     let db = AgentStorage::open(tmp.path(), small_wal()).unwrap();
     let recv = Receiver::start().await;
     let extra = format!(
-        "{FAST_QUEUE}    protobuf_message: io.prometheus.write.v2.Request\n    write_relabel_configs:\n      - source_labels: [series]\n        regex: '1.'\n        action: drop\n"
+        "{FAST_QUEUE}    protobuf_message: io.prometheus.write.v2.Request\n    headers:\n      X-Test: yes\n    basic_auth:\n      username: u\n      password: p\n    write_relabel_configs:\n      - source_labels: [series]\n        regex: '1.'\n        action: drop\n"
     );
     let cfg = rw_config(&recv.url(), &extra);
     let external = Labels::new(&[("cluster", "c1"), ("job", "ignored")]).unwrap();
@@ -140,6 +150,13 @@ async fn remote_write_2_with_relabeling_and_external_labels() {
     assert!(cts.iter().all(|(ct, v)| ct
         == "application/x-protobuf;proto=io.prometheus.write.v2.Request"
         && v == "2.0.0"));
+    assert!(
+        recv.shared
+            .auth
+            .lock()
+            .iter()
+            .all(|(a, x)| a.as_deref() == Some("Basic dTpw") && x.as_deref() == Some("yes"))
+    );
     let mut text = String::new();
     rw.render(&mut text);
     assert!(

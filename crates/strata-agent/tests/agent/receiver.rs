@@ -44,6 +44,8 @@ pub struct Shared {
     /// Arrival time and outcome status of every request.
     pub requests: Mutex<Vec<(Instant, u16)>>,
     pub content_types: Mutex<Vec<(String, String)>>,
+    /// `Authorization` and `X-Test` of every request.
+    pub auth: Mutex<Vec<(Option<String>, Option<String>)>>,
 }
 
 impl Shared {
@@ -84,6 +86,13 @@ async fn write(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
         .unwrap_or("")
         .to_string();
     s.content_types.lock().push((ct.clone(), version));
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    s.auth.lock().push((h("authorization"), h("x-test")));
     let fail = {
         let mut f = s.fail_next.lock();
         match f.as_mut() {
@@ -156,6 +165,7 @@ impl Receiver {
             samples: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             content_types: Mutex::new(Vec::new()),
+            auth: Mutex::new(Vec::new()),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
