@@ -74,10 +74,12 @@ pub(crate) fn run(core: Arc<QueueCore>, start: WalPosition) {
                     tail = Some(t);
                 }
                 Err(e) => {
+                    let missing = matches!(&e, crate::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
                     match next_existing(&dir, pos.segment) {
-                        Some(next) => pos = jump(&core, next),
-                        None => {
-                            tracing::debug!(queue = %core.name, error = %e, "waiting for WAL segment");
+                        // Deleted by truncation: go on with what is left.
+                        Some(next) if missing => pos = jump(&core, next),
+                        _ => {
+                            tracing::warn!(queue = %core.name, segment = pos.segment, error = %e, "cannot open WAL segment; retrying");
                             storage.notify().wait(storage.notify().generation(), POLL);
                         }
                     }

@@ -74,19 +74,21 @@ impl AgentAppender {
         if labels.is_empty() {
             return Err(Error::EmptyLabels);
         }
-        let (r, created) = series.get_or_create(labels, None);
-        if created {
-            self.b.series.push(RefSeries {
-                series_ref: r,
-                labels: labels.clone(),
-            });
-        }
-        match series.bump(r, t) {
-            Bump::Ok(prev) => Ok(self.stage(r, t, v, prev)),
-            Bump::OutOfOrder(latest) => Err(self.out_of_order(r, t, latest)),
-            // Dropped by a concurrent truncation between the two calls: only series
-            // inactive for the minimum WAL time are, so this sample is old; refuse it.
-            Bump::Missing => Err(self.out_of_order(r, t, i64::MAX)),
+        loop {
+            let (r, created) = series.get_or_create(labels, None);
+            if created {
+                self.b.series.push(RefSeries {
+                    series_ref: r,
+                    labels: labels.clone(),
+                });
+            }
+            match series.bump(r, t) {
+                Bump::Ok(prev) => return Ok(self.stage(r, t, v, prev)),
+                Bump::OutOfOrder(latest) => return Err(self.out_of_order(r, t, latest)),
+                // Dropped by a concurrent truncation between the two calls: create it
+                // again.
+                Bump::Missing => {}
+            }
         }
     }
 

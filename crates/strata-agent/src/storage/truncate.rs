@@ -81,7 +81,8 @@ impl AgentStorage {
             .map(|(_, s)| *s)
             .min()
             .unwrap_or(current)
-            .clamp(first, current);
+            .max(first)
+            .min(current);
 
         // Segments whose samples are all too old go, sent or not.
         let cutoff = now.saturating_sub(ms(inner.opts.max_wal_time));
