@@ -98,7 +98,7 @@ pub(crate) fn put_fragment(out: &mut Vec<u8>, typ: u8, data: &[u8]) {
 
 /// What stands at one position of a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Frag {
+pub enum Frag {
     /// Zero padding up to the end of the page (which may be cut short by the file end).
     Padding,
     /// A valid fragment: kind (1-4), compressed flag, data range within the page.
@@ -112,7 +112,7 @@ pub(crate) enum Frag {
 
 /// Why a fragment could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum FragError {
+pub enum FragError {
     /// The page (and so the file) ends inside the fragment.
     Truncated(String),
     /// The bytes are not a valid fragment.
@@ -120,8 +120,9 @@ pub(crate) enum FragError {
 }
 
 /// Parses the fragment at `pos` of `page`, whose length is less than `PAGE_SIZE` only
-/// for the last page of a file.
-pub(crate) fn parse_fragment(page: &[u8], pos: usize) -> std::result::Result<Frag, FragError> {
+/// for the last page of a file. Public for readers that tail a segment while it is
+/// being written (the agent's WAL watcher), where a short page is not yet complete.
+pub fn parse_fragment(page: &[u8], pos: usize) -> std::result::Result<Frag, FragError> {
     if pos >= page.len() || page.len() > PAGE_SIZE {
         return Err(FragError::Corrupt(format!(
             "no fragment at {pos} of a {}-byte page",

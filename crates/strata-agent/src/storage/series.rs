@@ -1,0 +1,293 @@
+//! The in-memory series of the agent: labels (shared `Labels`, stored once) and the
+//! newest sample timestamp, found by series ref or by label hash. Lock stripes keep
+//! concurrent scrapers apart; appends take only read locks.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+
+use parking_lot::RwLock;
+use strata_model::Labels;
+
+const STRIPES: usize = 256;
+
+/// Hasher for keys that are already integers: refs (sequential) and label hashes.
+#[derive(Default)]
+pub(crate) struct IntHasher(u64);
+
+impl Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        // Odd multiplier: a bijection that spreads sequential refs over the high bits
+        // hashbrown uses for its control bytes.
+        self.0 = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+pub(crate) type IntMap<V> = HashMap<u64, V, BuildHasherDefault<IntHasher>>;
+
+/// One series.
+pub(crate) struct Entry {
+    pub labels: Labels,
+    /// Newest accepted sample timestamp (`i64::MIN` before the first).
+    pub last_ts: AtomicI64,
+}
+
+/// Refs of the series with one label hash (almost always one).
+enum HashRefs {
+    One(u64),
+    // Boxed so the enum stays 16 bytes: collisions are rare, map entries are not.
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<u64>>),
+}
+
+impl HashRefs {
+    fn as_slice(&self) -> &[u64] {
+        match self {
+            HashRefs::One(r) => std::slice::from_ref(r),
+            HashRefs::Many(v) => v,
+        }
+    }
+}
+
+/// Why a sample was refused by [`SeriesMap::bump`].
+pub(crate) enum Bump {
+    /// Accepted; the previous newest timestamp.
+    Ok(i64),
+    /// Not after the newest timestamp.
+    OutOfOrder(i64),
+    /// No series with that ref.
+    Missing,
+}
+
+pub(crate) struct SeriesMap {
+    by_ref: Box<[RwLock<IntMap<Entry>>]>,
+    by_hash: Box<[RwLock<IntMap<HashRefs>>]>,
+    next_ref: AtomicU64,
+    count: AtomicUsize,
+}
+
+fn stripe(x: u64) -> usize {
+    (x as usize) & (STRIPES - 1)
+}
+
+impl SeriesMap {
+    pub fn new() -> Self {
+        SeriesMap {
+            by_ref: (0..STRIPES)
+                .map(|_| RwLock::new(IntMap::default()))
+                .collect(),
+            by_hash: (0..STRIPES)
+                .map(|_| RwLock::new(IntMap::default()))
+                .collect(),
+            next_ref: AtomicU64::new(0),
+            count: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Raises the ref counter so new series get refs above `r`.
+    pub fn note_ref(&self, r: u64) {
+        self.next_ref.fetch_max(r, Ordering::Relaxed);
+    }
+
+    pub fn labels(&self, r: u64) -> Option<Labels> {
+        self.by_ref[stripe(r)]
+            .read()
+            .get(&r)
+            .map(|e| e.labels.clone())
+    }
+
+    pub fn contains(&self, r: u64) -> bool {
+        self.by_ref[stripe(r)].read().contains_key(&r)
+    }
+
+    /// Accepts timestamp `t` for series `r` if it is after the newest one.
+    pub fn bump(&self, r: u64, t: i64) -> Bump {
+        let stripe = self.by_ref[stripe(r)].read();
+        let Some(e) = stripe.get(&r) else {
+            return Bump::Missing;
+        };
+        bump_entry(e, t)
+    }
+
+    /// Puts back `prev` as the newest timestamp of `r` if it is still `t` (rollback).
+    pub fn restore(&self, r: u64, t: i64, prev: i64) {
+        if let Some(e) = self.by_ref[stripe(r)].read().get(&r) {
+            let _ = e
+                .last_ts
+                .compare_exchange(t, prev, Ordering::Relaxed, Ordering::Relaxed);
+        }
+    }
+
+    /// Raises the newest timestamp of `r` to `t` (replay).
+    pub fn observe(&self, r: u64, t: i64) -> bool {
+        match self.by_ref[stripe(r)].read().get(&r) {
+            Some(e) => {
+                e.last_ts.fetch_max(t, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn find(&self, refs: &[u64], labels: &Labels) -> Option<u64> {
+        refs.iter().copied().find(|&r| {
+            self.by_ref[stripe(r)]
+                .read()
+                .get(&r)
+                .is_some_and(|e| e.labels == *labels)
+        })
+    }
+
+    /// The ref of the series with `labels`, creating it (with the next ref, or with
+    /// `want_ref` during replay) if there is none. Returns the ref and whether it is new.
+    pub fn get_or_create(&self, labels: &Labels, want_ref: Option<u64>) -> (u64, bool) {
+        let hash = labels.hash();
+        let hstripe = &self.by_hash[stripe(hash)];
+        if let Some(refs) = hstripe.read().get(&hash)
+            && let Some(r) = self.find(refs.as_slice(), labels)
+        {
+            return (r, false);
+        }
+        let mut hmap = hstripe.write();
+        if let Some(refs) = hmap.get(&hash)
+            && let Some(r) = self.find(refs.as_slice(), labels)
+        {
+            return (r, false);
+        }
+        let r = match want_ref {
+            Some(r) => {
+                self.note_ref(r);
+                r
+            }
+            None => self.next_ref.fetch_add(1, Ordering::Relaxed) + 1,
+        };
+        self.by_ref[stripe(r)].write().insert(
+            r,
+            Entry {
+                labels: labels.clone(),
+                last_ts: AtomicI64::new(i64::MIN),
+            },
+        );
+        match hmap.get_mut(&hash) {
+            None => {
+                hmap.insert(hash, HashRefs::One(r));
+            }
+            Some(HashRefs::One(other)) => {
+                let other = *other;
+                hmap.insert(hash, HashRefs::Many(Box::new(vec![other, r])));
+            }
+            Some(HashRefs::Many(v)) => v.push(r),
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        (r, true)
+    }
+
+    /// Removes the series whose newest sample is before `mint`; returns how many.
+    pub fn gc(&self, mint: i64) -> usize {
+        let mut removed = 0;
+        for s in 0..STRIPES {
+            let stale: Vec<(u64, u64)> = self.by_ref[s]
+                .read()
+                .iter()
+                .filter(|(_, e)| e.last_ts.load(Ordering::Relaxed) < mint)
+                .map(|(&r, e)| (r, e.labels.hash()))
+                .collect();
+            for (r, hash) in stale {
+                let mut hmap = self.by_hash[stripe(hash)].write();
+                let mut rmap = self.by_ref[s].write();
+                let still_stale = rmap
+                    .get(&r)
+                    .is_some_and(|e| e.last_ts.load(Ordering::Relaxed) < mint);
+                if !still_stale {
+                    continue;
+                }
+                rmap.remove(&r);
+                let now_empty = match hmap.get_mut(&hash) {
+                    Some(HashRefs::One(x)) => *x == r,
+                    Some(HashRefs::Many(v)) => {
+                        v.retain(|&x| x != r);
+                        v.is_empty()
+                    }
+                    None => false,
+                };
+                if now_empty {
+                    hmap.remove(&hash);
+                }
+                removed += 1;
+                self.count.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        removed
+    }
+}
+
+fn bump_entry(e: &Entry, t: i64) -> Bump {
+    let mut last = e.last_ts.load(Ordering::Relaxed);
+    loop {
+        if t <= last {
+            return Bump::OutOfOrder(last);
+        }
+        match e
+            .last_ts
+            .compare_exchange_weak(last, t, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            Ok(_) => return Bump::Ok(last),
+            Err(now) => last = now,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn l(v: &str) -> Labels {
+        Labels::new(&[("__name__", "m"), ("i", v)]).unwrap()
+    }
+
+    #[test]
+    fn create_find_bump_gc() {
+        let m = SeriesMap::new();
+        let (a, new) = m.get_or_create(&l("a"), None);
+        assert!(new);
+        assert_eq!(m.get_or_create(&l("a"), None), (a, false));
+        let (b, _) = m.get_or_create(&l("b"), None);
+        assert_ne!(a, b);
+        assert!(matches!(m.bump(a, 10), Bump::Ok(i64::MIN)));
+        assert!(matches!(m.bump(a, 10), Bump::OutOfOrder(10)));
+        assert!(matches!(m.bump(a, 11), Bump::Ok(10)));
+        m.restore(a, 11, 10);
+        assert!(matches!(m.bump(a, 11), Bump::Ok(10)));
+        assert!(matches!(m.bump(999, 1), Bump::Missing));
+        assert!(matches!(m.bump(b, 5), Bump::Ok(_)));
+        assert_eq!(m.gc(6), 1);
+        assert!(!m.contains(b));
+        assert!(m.contains(a));
+        assert_eq!(m.len(), 1);
+        // Re-created with a new ref.
+        let (b2, new) = m.get_or_create(&l("b"), None);
+        assert!(new && b2 > b);
+    }
+
+    #[test]
+    fn replay_refs_raise_the_counter() {
+        let m = SeriesMap::new();
+        assert_eq!(m.get_or_create(&l("a"), Some(41)), (41, true));
+        assert_eq!(m.get_or_create(&l("b"), None).0, 42);
+    }
+}
