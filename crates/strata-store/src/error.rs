@@ -109,7 +109,10 @@ mod tests {
         }
         .to_status();
         assert_eq!(s.code(), Code::ResourceExhausted);
-        assert_eq!(s.message(), "exceeded series limit: limit 2 violated (got 3)");
+        assert_eq!(
+            s.message(),
+            "exceeded series limit: limit 2 violated (got 3)"
+        );
         let s = Error::InvalidArgument("bad".into()).to_status();
         assert_eq!(s.code(), Code::InvalidArgument);
     }

@@ -16,8 +16,8 @@ use crate::chunks::encode_xor;
 use crate::error::{Error, Result};
 use crate::extlabels::{finalize, split_external};
 use crate::source::{
-    Candidate, LabelAnswer, LabelQuery, RawChunk, Selection, SeriesQuery, SeriesSource,
-    SourceInfo, TsdbInfo,
+    Candidate, LabelAnswer, LabelQuery, RawChunk, Selection, SeriesQuery, SeriesSource, SourceInfo,
+    TsdbInfo,
 };
 
 type LabelSetsFn = Arc<dyn Fn() -> Vec<Labels> + Send + Sync>;
@@ -86,9 +86,7 @@ impl QueryableSource {
         };
         if for_series {
             let sets = self.label_sets();
-            let only_external = rest
-                .iter()
-                .all(|m| sets.iter().any(|s| s.has(&m.name)));
+            let only_external = rest.iter().all(|m| sets.iter().any(|s| s.has(&m.name)));
             if only_external {
                 return Err(Error::InvalidArgument(
                     "no matchers specified (excluding external labels)".into(),
@@ -160,7 +158,11 @@ impl SeriesSource for QueryableSource {
         .await?
     }
 
-    async fn load(&self, _q: Arc<SeriesQuery>, groups: Vec<Vec<Series>>) -> Result<Vec<Vec<RawChunk>>> {
+    async fn load(
+        &self,
+        _q: Arc<SeriesQuery>,
+        groups: Vec<Vec<Series>>,
+    ) -> Result<Vec<Vec<RawChunk>>> {
         tokio::task::spawn_blocking(move || {
             groups
                 .into_iter()

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use futures::Stream;
 use prost_types::Any;
+use strata_model::Matcher;
 use strata_proto::hintspb::{
     Block, LabelNamesRequestHints, LabelNamesResponseHints, LabelValuesRequestHints,
     LabelValuesResponseHints, SeriesRequestHints,
@@ -18,7 +19,6 @@ use strata_proto::storepb::{
     LabelMatcher, LabelNamesRequest, LabelNamesResponse, LabelValuesRequest, LabelValuesResponse,
     SeriesRequest, SeriesResponse, matchers_from_proto,
 };
-use strata_model::Matcher;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Server;
@@ -68,7 +68,8 @@ impl<S: SeriesSource> StoreService<S> {
         StoreService {
             source,
             limits: opts.limits,
-            gate: (opts.max_concurrency > 0).then(|| Arc::new(Semaphore::new(opts.max_concurrency))),
+            gate: (opts.max_concurrency > 0)
+                .then(|| Arc::new(Semaphore::new(opts.max_concurrency))),
         }
     }
 
@@ -186,7 +187,9 @@ impl<S: SeriesSource> Store for StoreService<S> {
                 end: req.end,
                 matchers: matchers_from_proto(&req.matchers)?,
                 without_replica_labels: req.without_replica_labels.clone(),
-                block_matchers: block_matchers(hints.as_ref().map(|h| h.block_matchers.as_slice()))?,
+                block_matchers: block_matchers(
+                    hints.as_ref().map(|h| h.block_matchers.as_slice()),
+                )?,
             };
             let ans = self.source.label_names(Arc::new(q)).await?;
             let hints = blocks_any(ans.queried_blocks, |queried_blocks| {
@@ -222,7 +225,9 @@ impl<S: SeriesSource> Store for StoreService<S> {
                 end: req.end,
                 matchers: matchers_from_proto(&req.matchers)?,
                 without_replica_labels: req.without_replica_labels.clone(),
-                block_matchers: block_matchers(hints.as_ref().map(|h| h.block_matchers.as_slice()))?,
+                block_matchers: block_matchers(
+                    hints.as_ref().map(|h| h.block_matchers.as_slice()),
+                )?,
             };
             let ans = self
                 .source

@@ -57,7 +57,10 @@ pub(crate) async fn load_meta(bucket: &Bucket, id: &str, local_dir: &Path) -> Re
     let b = bucket.get(&join(id, META_FILENAME)).await?;
     let m = parse_meta(Path::new(id), &b)?;
     if m.ulid != id {
-        return Err(Error::corrupt(id, format!("meta.json names block {}", m.ulid)));
+        return Err(Error::corrupt(
+            id,
+            format!("meta.json names block {}", m.ulid),
+        ));
     }
     tokio::fs::create_dir_all(local_dir)
         .await
@@ -187,7 +190,10 @@ fn segments(id: &str, objects: &[ObjectAttributes]) -> Result<Vec<Segment>> {
         .iter()
         .filter_map(|o| {
             let n = o.name.strip_prefix(&prefix)?;
-            let num = n.parse::<u64>().ok().filter(|_| n.bytes().all(|b| b.is_ascii_digit()))?;
+            let num = n
+                .parse::<u64>()
+                .ok()
+                .filter(|_| n.bytes().all(|b| b.is_ascii_digit()))?;
             Some((
                 num,
                 Segment {

@@ -144,16 +144,19 @@ impl<'a> ChunkReader<'a> {
         let first = page_of(start);
         let last = page_of(end.saturating_sub(1).max(start));
         let page = |p: u32| {
-            self.pages.get(&(seg, p)).ok_or_else(|| {
-                Error::Internal(format!("page {p} of segment {seg} was not read"))
-            })
+            self.pages
+                .get(&(seg, p))
+                .ok_or_else(|| Error::Internal(format!("page {p} of segment {seg} was not read")))
         };
         let rel = |off: u64, p: u32| (off - u64::from(p) * PAGE_SIZE) as usize;
         if first == last {
             let b = page(first)?;
             let (a, z) = (rel(start, first), rel(end, first));
             if z > b.len() || a > z {
-                return Err(Error::corrupt(self.block, "short page read from the bucket"));
+                return Err(Error::corrupt(
+                    self.block,
+                    "short page read from the bucket",
+                ));
             }
             return Ok(b.slice(a..z));
         }
@@ -163,7 +166,10 @@ impl<'a> ChunkReader<'a> {
             let a = if p == first { rel(start, p) } else { 0 };
             let z = if p == last { rel(end, p) } else { b.len() };
             if z > b.len() || a > z {
-                return Err(Error::corrupt(self.block, "short page read from the bucket"));
+                return Err(Error::corrupt(
+                    self.block,
+                    "short page read from the bucket",
+                ));
             }
             out.extend_from_slice(&b[a..z]);
         }

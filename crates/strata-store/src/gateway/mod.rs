@@ -275,7 +275,10 @@ impl StoreGateway {
                 age >= 0 && age as u64 >= delay.as_secs()
             }
             None => {
-                warn!(block = id, "deletion mark is not valid JSON; keeping the block");
+                warn!(
+                    block = id,
+                    "deletion mark is not valid JSON; keeping the block"
+                );
                 false
             }
         }

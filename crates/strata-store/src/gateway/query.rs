@@ -14,21 +14,24 @@ use super::{BlockMap, StoreGateway};
 use crate::error::{Error, Result};
 use crate::extlabels::{matches_all, split_external};
 use crate::source::{
-    Candidate, LabelAnswer, LabelQuery, RawChunk, Selection, SeriesQuery, SeriesSource,
-    SourceInfo, TsdbInfo,
+    Candidate, LabelAnswer, LabelQuery, RawChunk, Selection, SeriesQuery, SeriesSource, SourceInfo,
+    TsdbInfo,
 };
 
 /// A series of one block: the gateway's [`SeriesSource::Handle`].
 pub type BlockSeries = (Arc<BucketBlock>, u64);
 
-/// The blocks for a request, each with the matchers to run against its index.
+/// Chosen blocks, each with the matchers to run against its index.
+type Parts = Vec<(Arc<BucketBlock>, Vec<Matcher>)>;
+
+/// The blocks for a request and the ids of those queried.
 fn choose(
     blocks: &BlockMap,
     mint: i64,
     maxt: i64,
     ms: &[Matcher],
     block_matchers: &[Matcher],
-) -> (Vec<(Arc<BucketBlock>, Vec<Matcher>)>, Vec<String>) {
+) -> (Parts, Vec<String>) {
     let mut out = Vec::new();
     let mut queried = Vec::new();
     if mint > maxt {
@@ -48,7 +51,7 @@ fn choose(
 }
 
 /// Runs `f` on every chosen block in the blocking pool, all at once.
-async fn per_block<T, F>(parts: Vec<(Arc<BucketBlock>, Vec<Matcher>)>, f: F) -> Result<Vec<T>>
+async fn per_block<T, F>(parts: Parts, f: F) -> Result<Vec<T>>
 where
     T: Send + 'static,
     F: Fn(&BucketBlock, &[Matcher]) -> Result<T> + Send + Sync + Clone + 'static,
@@ -96,9 +99,9 @@ impl StoreGateway {
         for ms in metas {
             let mut chunks = Vec::with_capacity(ms.len());
             for m in ms {
-                let (encoding, data) = data
-                    .next()
-                    .ok_or_else(|| Error::Internal("chunk reader returned too few chunks".into()))?;
+                let (encoding, data) = data.next().ok_or_else(|| {
+                    Error::Internal("chunk reader returned too few chunks".into())
+                })?;
                 chunks.push(RawChunk {
                     min_time: m.mint,
                     max_time: m.maxt,
@@ -124,11 +127,14 @@ impl SeriesSource for StoreGateway {
         for b in blocks.values() {
             min_time = min_time.min(b.meta.min_time);
             max_time = max_time.max(b.meta.max_time);
-            by_labels.entry(b.ext.to_string()).or_default().push(TsdbInfo {
-                labels: b.ext.clone(),
-                min_time: b.meta.min_time,
-                max_time: b.meta.max_time,
-            });
+            by_labels
+                .entry(b.ext.to_string())
+                .or_default()
+                .push(TsdbInfo {
+                    labels: b.ext.clone(),
+                    min_time: b.meta.min_time,
+                    max_time: b.meta.max_time,
+                });
         }
         let mut label_sets = Vec::new();
         let mut tsdb_infos = Vec::new();
@@ -245,7 +251,12 @@ impl SeriesSource for StoreGateway {
         })
         .await?;
         Ok(LabelAnswer {
-            values: sets.into_iter().flatten().collect::<BTreeSet<_>>().into_iter().collect(),
+            values: sets
+                .into_iter()
+                .flatten()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
             queried_blocks: Some(queried),
         })
     }
@@ -286,7 +297,12 @@ impl SeriesSource for StoreGateway {
         })
         .await?;
         Ok(LabelAnswer {
-            values: sets.into_iter().flatten().collect::<BTreeSet<_>>().into_iter().collect(),
+            values: sets
+                .into_iter()
+                .flatten()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
             queried_blocks: Some(queried),
         })
     }

@@ -139,10 +139,7 @@ impl Got {
     }
 }
 
-pub async fn series(
-    c: &mut StoreClient<Channel>,
-    r: SeriesRequest,
-) -> Result<Got, tonic::Status> {
+pub async fn series(c: &mut StoreClient<Channel>, r: SeriesRequest) -> Result<Got, tonic::Status> {
     let mut stream = c.series(r).await?.into_inner();
     let mut got = Got::default();
     while let Some(msg) = stream.message().await? {

@@ -41,7 +41,11 @@ fn block_series(start: i64, step: i64, n: i64, seed: f64) -> Vec<(Labels, Sample
             samples(start, step, n, seed + 1.0),
         ),
         (
-            labels(&[("__name__", "http_requests_total"), ("job", "api"), ("code", "200")]),
+            labels(&[
+                ("__name__", "http_requests_total"),
+                ("job", "api"),
+                ("code", "200"),
+            ]),
             samples(start, step, n, seed + 2.0),
         ),
     ]
@@ -108,7 +112,10 @@ async fn series_are_sorted_with_external_labels_and_exact_samples() {
     assert_eq!(got.series.len(), 9);
     assert_eq!(got.decoded(), f.all);
     // Chunks are sent as stored: the head cut the 250 samples of eu into several.
-    let eu = got.series.iter().filter(|s| series_labels(s).get("cluster") == Some("eu"));
+    let eu = got
+        .series
+        .iter()
+        .filter(|s| series_labels(s).get("cluster") == Some("eu"));
     assert!(eu.clone().count() == 6 && eu.clone().all(|s| s.chunks.len() > 1));
     let hints = got.hints.unwrap();
     let mut queried: Vec<String> = hints.queried_blocks.into_iter().map(|b| b.id).collect();
@@ -123,7 +130,8 @@ async fn matchers_select_series_and_stores() {
     let f = fixture().await;
     let served = serve(gateway(&f, test_opts()).await, ServerOptions::default()).await;
     let mut c = served.store().await;
-    let cases: Vec<(&str, Box<dyn Fn(&Labels) -> bool>)> = vec![
+    type Want = Box<dyn Fn(&Labels) -> bool>;
+    let cases: Vec<(&str, Want)> = vec![
         (
             r#"{__name__=~"up|http.*", cluster="us"}"#,
             Box::new(|l| l.get("cluster") == Some("us")),
@@ -164,12 +172,24 @@ async fn time_range_selects_blocks_and_whole_overlapping_chunks() {
     // overlap the range.
     let (lo, hi) = (T0 + 245 * 10_000, T0 + 246 * 10_000);
     let got = series(&mut c, req(r#"{job="api"}"#, lo, hi)).await.unwrap();
-    let want = expected(&f, |l| l.get("job") == Some("api") && l.get("cluster") == Some("eu"));
-    assert_eq!(got.labels(), want.iter().map(|w| w.0.clone()).collect::<Vec<_>>());
+    let want = expected(&f, |l| {
+        l.get("job") == Some("api") && l.get("cluster") == Some("eu")
+    });
+    assert_eq!(
+        got.labels(),
+        want.iter().map(|w| w.0.clone()).collect::<Vec<_>>()
+    );
     for (s, (_, all)) in got.series.iter().zip(&want) {
-        assert!(s.chunks.iter().all(|c| c.min_time <= hi && c.max_time >= lo));
+        assert!(
+            s.chunks
+                .iter()
+                .all(|c| c.min_time <= hi && c.max_time >= lo)
+        );
         let dec = decode(s);
-        assert!(dec.len() < all.len(), "chunks outside the range are left out");
+        assert!(
+            dec.len() < all.len(),
+            "chunks outside the range are left out"
+        );
         let start = all.iter().position(|x| *x == dec[0]).unwrap();
         assert_eq!(dec, all[start..start + dec.len()].to_vec());
         assert!(dec.iter().any(|x| x.0 == lo) && dec.iter().any(|x| x.0 == hi));
@@ -195,7 +215,10 @@ async fn skip_chunks_returns_labels_only() {
     };
     let got = series(&mut c, r).await.unwrap();
     let want = expected(&f, |l| l.metric_name() == Some("up"));
-    assert_eq!(got.labels(), want.iter().map(|w| w.0.clone()).collect::<Vec<_>>());
+    assert_eq!(
+        got.labels(),
+        want.iter().map(|w| w.0.clone()).collect::<Vec<_>>()
+    );
     assert!(got.series.iter().all(|s| s.chunks.is_empty()));
 }
 
@@ -212,7 +235,12 @@ async fn without_replica_labels_merges_replicas_and_dedups_chunks() {
     let mut want: Vec<(Labels, Samples)> = f
         .all
         .iter()
-        .map(|(l, s)| (finalize(l, &Labels::empty(), &["replica".into()]), s.clone()))
+        .map(|(l, s)| {
+            (
+                finalize(l, &Labels::empty(), &["replica".into()]),
+                s.clone(),
+            )
+        })
         .collect();
     want.sort_by(|a, b| a.0.cmp(&b.0));
     want.dedup_by(|a, b| a.0 == b.0);
@@ -237,11 +265,17 @@ async fn limits_fail_with_resource_exhausted_and_request_limit_truncates() {
         }),
     )
     .await;
-    let e = series(&mut s1.store().await, req(r#"{__name__="up"}"#, 0, i64::MAX))
-        .await
-        .unwrap_err();
+    let e = series(
+        &mut s1.store().await,
+        req(r#"{__name__="up"}"#, 0, i64::MAX),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), Code::ResourceExhausted);
-    assert_eq!(e.message(), "exceeded series limit: limit 5 violated (got 6)");
+    assert_eq!(
+        e.message(),
+        "exceeded series limit: limit 5 violated (got 6)"
+    );
 
     let s2 = serve(
         gw.clone(),
@@ -256,11 +290,18 @@ async fn limits_fail_with_resource_exhausted_and_request_limit_truncates() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::ResourceExhausted);
-    assert!(e.message().contains("exceeded samples limit: limit 1000"), "{}", e.message());
+    assert!(
+        e.message().contains("exceeded samples limit: limit 1000"),
+        "{}",
+        e.message()
+    );
     // Within the limit: 4 series of 250 samples.
-    let ok = series(&mut c2, req(r#"{__name__="up", cluster="eu"}"#, 0, i64::MAX))
-        .await
-        .unwrap();
+    let ok = series(
+        &mut c2,
+        req(r#"{__name__="up", cluster="eu"}"#, 0, i64::MAX),
+    )
+    .await
+    .unwrap();
     assert_eq!(ok.series.len(), 4);
 
     let s3 = serve(
@@ -271,9 +312,12 @@ async fn limits_fail_with_resource_exhausted_and_request_limit_truncates() {
         }),
     )
     .await;
-    let e = series(&mut s3.store().await, req(r#"{__name__="up"}"#, 0, i64::MAX))
-        .await
-        .unwrap_err();
+    let e = series(
+        &mut s3.store().await,
+        req(r#"{__name__="up"}"#, 0, i64::MAX),
+    )
+    .await
+    .unwrap_err();
     assert!(e.message().contains("chunk bytes limit"), "{}", e.message());
 
     let s4 = serve(gw, ServerOptions::default()).await;
@@ -319,12 +363,24 @@ async fn label_names_and_values_include_external_labels() {
         without_replica_labels: without.iter().map(|s| s.to_string()).collect(),
         ..LabelNamesRequest::default()
     };
-    let r = c.label_names(names(0, i64::MAX, "{}", &[])).await.unwrap().into_inner();
-    assert_eq!(r.names, ["__name__", "cluster", "code", "instance", "job", "replica"]);
+    let r = c
+        .label_names(names(0, i64::MAX, "{}", &[]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        r.names,
+        ["__name__", "cluster", "code", "instance", "job", "replica"]
+    );
     let h: LabelNamesResponseHints = r.hints.unwrap().to_msg().unwrap();
     assert_eq!(h.queried_blocks.len(), 3);
     let r = c
-        .label_names(names(0, i64::MAX, r#"{__name__="http_requests_total"}"#, &["replica"]))
+        .label_names(names(
+            0,
+            i64::MAX,
+            r#"{__name__="http_requests_total"}"#,
+            &["replica"],
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -335,7 +391,10 @@ async fn label_names_and_values_include_external_labels() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(r.names, ["__name__", "cluster", "instance", "job", "replica"]);
+    assert_eq!(
+        r.names,
+        ["__name__", "cluster", "instance", "job", "replica"]
+    );
 
     let values = |label: &str, start, end, s: &str| LabelValuesRequest {
         label: label.into(),
@@ -345,18 +404,40 @@ async fn label_names_and_values_include_external_labels() {
         ..LabelValuesRequest::default()
     };
     let v = |r: tonic::Response<strata_proto::storepb::LabelValuesResponse>| r.into_inner().values;
-    assert_eq!(v(c.label_values(values("job", 0, i64::MAX, "{}")).await.unwrap()), ["api", "web"]);
-    assert_eq!(v(c.label_values(values("cluster", 0, i64::MAX, "{}")).await.unwrap()), ["eu", "us"]);
     assert_eq!(
-        v(c.label_values(values("cluster", 0, EU_END, r#"{job="web"}"#)).await.unwrap()),
+        v(c.label_values(values("job", 0, i64::MAX, "{}"))
+            .await
+            .unwrap()),
+        ["api", "web"]
+    );
+    assert_eq!(
+        v(c.label_values(values("cluster", 0, i64::MAX, "{}"))
+            .await
+            .unwrap()),
+        ["eu", "us"]
+    );
+    assert_eq!(
+        v(
+            c.label_values(values("cluster", 0, EU_END, r#"{job="web"}"#))
+                .await
+                .unwrap()
+        ),
         ["eu"]
     );
     assert_eq!(
-        v(c.label_values(values("instance", 0, i64::MAX, r#"{job="api"}"#)).await.unwrap()),
+        v(
+            c.label_values(values("instance", 0, i64::MAX, r#"{job="api"}"#))
+                .await
+                .unwrap()
+        ),
         ["a"]
     );
     assert_eq!(
-        v(c.label_values(values("replica", 0, i64::MAX, r#"{cluster="us"}"#)).await.unwrap()),
+        v(
+            c.label_values(values("replica", 0, i64::MAX, r#"{cluster="us"}"#))
+                .await
+                .unwrap()
+        ),
         ["r1"]
     );
     let mut lim = values("job", 0, i64::MAX, "{}");
@@ -365,7 +446,10 @@ async fn label_names_and_values_include_external_labels() {
     let mut without = values("replica", 0, i64::MAX, "{}");
     without.without_replica_labels = vec!["replica".into()];
     assert!(v(c.label_values(without).await.unwrap()).is_empty());
-    let e = c.label_values(values("", 0, i64::MAX, "{}")).await.unwrap_err();
+    let e = c
+        .label_values(values("", 0, i64::MAX, "{}"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
 }
 
@@ -373,9 +457,19 @@ async fn label_names_and_values_include_external_labels() {
 async fn info_announces_label_sets_time_range_and_store() {
     let f = fixture().await;
     let served = serve(gateway(&f, test_opts()).await, ServerOptions::default()).await;
-    let info = served.info().await.info(InfoRequest {}).await.unwrap().into_inner();
+    let info = served
+        .info()
+        .await
+        .info(InfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(info.component_type, "store");
-    let sets: Vec<Labels> = info.label_sets.iter().map(|s| s.to_labels().unwrap()).collect();
+    let sets: Vec<Labels> = info
+        .label_sets
+        .iter()
+        .map(|s| s.to_labels().unwrap())
+        .collect();
     assert_eq!(sets, EXT.iter().map(|e| labels(e)).collect::<Vec<_>>());
     let store = info.store.unwrap();
     assert_eq!(store.min_time, T0);
@@ -401,9 +495,16 @@ async fn block_matcher_hints_choose_blocks() {
     let got = series(&mut c, r).await.unwrap();
     assert_eq!(
         got.decoded(),
-        expected(&f, |l| l.metric_name() == Some("up") && l.get("replica") == Some("r2"))
+        expected(&f, |l| l.metric_name() == Some("up")
+            && l.get("replica") == Some("r2"))
     );
-    let ids: Vec<String> = got.hints.unwrap().queried_blocks.into_iter().map(|b| b.id).collect();
+    let ids: Vec<String> = got
+        .hints
+        .unwrap()
+        .queried_blocks
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
     assert_eq!(ids, [f.ids[1].clone()]);
     // Malformed hints are the caller's fault.
     let bad = SeriesRequest {
@@ -413,10 +514,16 @@ async fn block_matcher_hints_choose_blocks() {
         }),
         ..req(r#"{__name__="up"}"#, 0, i64::MAX)
     };
-    assert_eq!(series(&mut c, bad).await.unwrap_err().code(), Code::InvalidArgument);
+    assert_eq!(
+        series(&mut c, bad).await.unwrap_err().code(),
+        Code::InvalidArgument
+    );
     let bad_re = req(r#"{__name__="up"}"#, 0, 1);
     let mut bad_re = bad_re;
     bad_re.matchers[0].r#type = 2;
     bad_re.matchers[0].value = "(".into();
-    assert_eq!(series(&mut c, bad_re).await.unwrap_err().code(), Code::InvalidArgument);
+    assert_eq!(
+        series(&mut c, bad_re).await.unwrap_err().code(),
+        Code::InvalidArgument
+    );
 }

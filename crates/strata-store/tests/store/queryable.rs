@@ -6,7 +6,9 @@ use std::sync::Arc;
 use strata_model::Labels;
 use strata_model::clock::system_clock;
 use strata_proto::infopb::InfoRequest;
-use strata_proto::storepb::{LabelNamesRequest, LabelValuesRequest, SeriesRequest, matchers_to_proto};
+use strata_proto::storepb::{
+    LabelNamesRequest, LabelValuesRequest, SeriesRequest, matchers_to_proto,
+};
 use strata_receive::multitsdb::MultiTsdb;
 use strata_receive::query::TenantsQueryable;
 use strata_store::{QueryableSource, SeriesLimits, ServerOptions, db_time_range};
@@ -38,7 +40,12 @@ fn tenants(dir: &std::path::Path) -> (Arc<MultiTsdb>, Vec<(Labels, Samples)>) {
                 app.append(&l, t, v).unwrap();
             }
             want.push((
-                labels(&[("__name__", "up"), ("job", job), ("replica", "x"), ("tenant_id", tenant)]),
+                labels(&[
+                    ("__name__", "up"),
+                    ("job", job),
+                    ("replica", "x"),
+                    ("tenant_id", tenant),
+                ]),
                 s,
             ));
         }
@@ -71,26 +78,50 @@ async fn tenants_are_served_with_their_labels_and_exact_samples() {
     let served = serve(tenants_source(m), receiver_opts()).await;
     let mut c = served.store().await;
 
-    let got = series(&mut c, req(r#"{__name__="up"}"#, 0, i64::MAX)).await.unwrap();
+    let got = series(&mut c, req(r#"{__name__="up"}"#, 0, i64::MAX))
+        .await
+        .unwrap();
     assert_eq!(got.decoded(), want);
     // 300 samples re-encoded as chunks of at most 120.
-    let counts: Vec<usize> = got.series[0].chunks.iter().map(|c| decode_one(c).len()).collect();
+    let counts: Vec<usize> = got.series[0]
+        .chunks
+        .iter()
+        .map(|c| decode_one(c).len())
+        .collect();
     assert_eq!(counts, [120, 120, 60]);
     assert!(got.hints.is_none());
 
-    let got = series(&mut c, req(r#"{__name__="up", tenant_id="t2", job=~"w.*"}"#, 0, i64::MAX))
-        .await
-        .unwrap();
+    let got = series(
+        &mut c,
+        req(
+            r#"{__name__="up", tenant_id="t2", job=~"w.*"}"#,
+            0,
+            i64::MAX,
+        ),
+    )
+    .await
+    .unwrap();
     assert_eq!(got.decoded(), want[3..4].to_vec());
 
     // The range trims samples (chunks are re-encoded from the selected samples).
     let (lo, hi) = (T0 + 10 * 5_000, T0 + 20 * 5_000);
-    let got = series(&mut c, req(r#"{job="api", tenant_id="t1"}"#, lo, hi)).await.unwrap();
-    assert_eq!(got.decoded(), [(want[0].0.clone(), want[0].1[10..=20].to_vec())]);
+    let got = series(&mut c, req(r#"{job="api", tenant_id="t1"}"#, lo, hi))
+        .await
+        .unwrap();
+    assert_eq!(
+        got.decoded(),
+        [(want[0].0.clone(), want[0].1[10..=20].to_vec())]
+    );
 
-    let e = series(&mut c, req(r#"{tenant_id="t1"}"#, 0, i64::MAX)).await.unwrap_err();
+    let e = series(&mut c, req(r#"{tenant_id="t1"}"#, 0, i64::MAX))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
-    assert!(e.message().contains("no matchers specified"), "{}", e.message());
+    assert!(
+        e.message().contains("no matchers specified"),
+        "{}",
+        e.message()
+    );
 
     // Without the tenant label, both tenants' series of a job merge into one.
     let got = series(
@@ -120,7 +151,10 @@ async fn tenants_are_served_with_their_labels_and_exact_samples() {
     )
     .await
     .unwrap();
-    assert_eq!(skip.labels(), want.iter().map(|w| w.0.clone()).collect::<Vec<_>>());
+    assert_eq!(
+        skip.labels(),
+        want.iter().map(|w| w.0.clone()).collect::<Vec<_>>()
+    );
     assert!(skip.series.iter().all(|s| s.chunks.is_empty()));
 }
 
@@ -157,14 +191,32 @@ async fn tenants_labels_info_and_limits() {
         matchers: matchers_to_proto(&sel(s)),
         ..LabelValuesRequest::default()
     };
-    let r = c.label_values(values("tenant_id", "{}")).await.unwrap().into_inner();
+    let r = c
+        .label_values(values("tenant_id", "{}"))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(r.values, ["t1", "t2"]);
-    let r = c.label_values(values("job", r#"{tenant_id="t1"}"#)).await.unwrap().into_inner();
+    let r = c
+        .label_values(values("job", r#"{tenant_id="t1"}"#))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(r.values, ["api", "web"]);
 
-    let info = served.info().await.info(InfoRequest {}).await.unwrap().into_inner();
+    let info = served
+        .info()
+        .await
+        .info(InfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(info.component_type, "receive");
-    let sets: Vec<Labels> = info.label_sets.iter().map(|s| s.to_labels().unwrap()).collect();
+    let sets: Vec<Labels> = info
+        .label_sets
+        .iter()
+        .map(|s| s.to_labels().unwrap())
+        .collect();
     assert_eq!(
         sets,
         [
@@ -187,9 +239,12 @@ async fn tenants_labels_info_and_limits() {
         },
     )
     .await;
-    let e = series(&mut limited.store().await, req(r#"{__name__="up"}"#, 0, i64::MAX))
-        .await
-        .unwrap_err();
+    let e = series(
+        &mut limited.store().await,
+        req(r#"{__name__="up"}"#, 0, i64::MAX),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), Code::ResourceExhausted);
     assert!(e.message().contains("samples limit"), "{}", e.message());
 }
@@ -207,21 +262,31 @@ async fn local_tsdb_with_attached_external_labels() {
     app.commit().unwrap();
     let ext = labels(&[("cluster", "home"), ("replica", "0")]);
     let d = db.clone();
-    let source = Arc::new(
-        QueryableSource::new(db.clone(), ext).with_time_range(move || db_time_range(&d)),
-    );
+    let source =
+        Arc::new(QueryableSource::new(db.clone(), ext).with_time_range(move || db_time_range(&d)));
     let served = serve(source, ServerOptions::default()).await;
     let mut c = served.store().await;
 
     // The external label replaces the series' own `cluster`.
-    let want = labels(&[("__name__", "temp"), ("cluster", "home"), ("replica", "0"), ("room", "a")]);
-    for sel in [r#"{__name__="temp"}"#, r#"{__name__="temp", cluster="home"}"#] {
+    let want = labels(&[
+        ("__name__", "temp"),
+        ("cluster", "home"),
+        ("replica", "0"),
+        ("room", "a"),
+    ]);
+    for sel in [
+        r#"{__name__="temp"}"#,
+        r#"{__name__="temp", cluster="home"}"#,
+    ] {
         let got = series(&mut c, req(sel, 0, i64::MAX)).await.unwrap();
         assert_eq!(got.decoded(), [(want.clone(), s.clone())], "{sel}");
     }
-    let got = series(&mut c, req(r#"{__name__="temp", cluster="inner"}"#, 0, i64::MAX))
-        .await
-        .unwrap();
+    let got = series(
+        &mut c,
+        req(r#"{__name__="temp", cluster="inner"}"#, 0, i64::MAX),
+    )
+    .await
+    .unwrap();
     assert!(got.series.is_empty());
 
     let names = c
@@ -243,16 +308,42 @@ async fn local_tsdb_with_attached_external_labels() {
         matchers: matchers_to_proto(&sel(s)),
         ..LabelValuesRequest::default()
     };
-    let got = c.label_values(v("cluster", "{}")).await.unwrap().into_inner().values;
+    let got = c
+        .label_values(v("cluster", "{}"))
+        .await
+        .unwrap()
+        .into_inner()
+        .values;
     assert_eq!(got, ["home"]);
-    let got = c.label_values(v("cluster", r#"{room="a"}"#)).await.unwrap().into_inner().values;
+    let got = c
+        .label_values(v("cluster", r#"{room="a"}"#))
+        .await
+        .unwrap()
+        .into_inner()
+        .values;
     assert_eq!(got, ["home"]);
-    let got = c.label_values(v("cluster", r#"{room="b"}"#)).await.unwrap().into_inner().values;
+    let got = c
+        .label_values(v("cluster", r#"{room="b"}"#))
+        .await
+        .unwrap()
+        .into_inner()
+        .values;
     assert!(got.is_empty());
-    let got = c.label_values(v("room", r#"{cluster="other"}"#)).await.unwrap().into_inner().values;
+    let got = c
+        .label_values(v("room", r#"{cluster="other"}"#))
+        .await
+        .unwrap()
+        .into_inner()
+        .values;
     assert!(got.is_empty());
 
-    let info = served.info().await.info(InfoRequest {}).await.unwrap().into_inner();
+    let info = served
+        .info()
+        .await
+        .info(InfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     let store = info.store.unwrap();
     assert_eq!((store.min_time, store.max_time), (T0, i64::MAX));
     assert_eq!(info.label_sets.len(), 1);
