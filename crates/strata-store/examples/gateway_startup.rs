@@ -42,7 +42,11 @@ fn dir_size(p: &Path) -> u64 {
     let mut n = 0;
     for e in std::fs::read_dir(p).unwrap().flatten() {
         let m = e.metadata().unwrap();
-        n += if m.is_dir() { dir_size(&e.path()) } else { m.len() };
+        n += if m.is_dir() {
+            dir_size(&e.path())
+        } else {
+            m.len()
+        };
     }
     n
 }
@@ -78,7 +82,9 @@ async fn generate(root: &Path, blocks: usize, series: usize) {
             source: "test".into(),
             ..ThanosSection::default()
         };
-        upload_block(&bucket, &dir.join(&meta.ulid), &t).await.unwrap();
+        upload_block(&bucket, &dir.join(&meta.ulid), &t)
+            .await
+            .unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
@@ -137,11 +143,12 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
-        grpc_router(gw.clone(), &ServerOptions::default()).serve_with_incoming(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-        ),
+        grpc_router(gw.clone(), &ServerOptions::default())
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
-    let mut c = StoreClient::connect(format!("http://{addr}")).await.unwrap();
+    let mut c = StoreClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap();
     for (what, sel) in [
         ("one metric, all blocks", r#"{__name__="metric_3"}"#),
         ("everything", r#"{job="bench"}"#),

@@ -140,10 +140,10 @@ impl SeriesSource for StoreGateway {
         let mut tsdb_infos = Vec::new();
         for (_, mut infos) in by_labels {
             infos.sort_by_key(|i| i.min_time);
-            label_sets.push(infos[0].labels.clone());
             // Adjacent or overlapping blocks join into one range, as in Thanos.
             let mut it = infos.into_iter();
             let Some(mut cur) = it.next() else { continue };
+            label_sets.push(cur.labels.clone());
             for i in it {
                 if i.min_time > cur.max_time {
                     tsdb_infos.push(std::mem::replace(&mut cur, i));
