@@ -32,7 +32,7 @@ pub enum Command {
     /// Answer PromQL over Store API endpoints (Thanos query).
     Query(QueryArgs),
     /// Serve blocks from object storage (Thanos store gateway).
-    Store(PendingArgs),
+    Store(StoreArgs),
     /// Compact and downsample blocks in object storage (Thanos compact).
     Compact(PendingArgs),
     /// Evaluate recording and alerting rules (Thanos rule).
@@ -430,4 +430,94 @@ pub struct QueryArgs {
         default_value = "2m"
     )]
     pub store_timeout: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Listen address of the gRPC Store API.
+    #[arg(
+        long = "grpc-address",
+        env = "STRATA_GRPC_ADDRESS",
+        default_value = "0.0.0.0:10901"
+    )]
+    pub grpc_address: SocketAddr,
+    /// Listen address of the HTTP server (metrics, health, readiness).
+    #[arg(
+        long = "http-address",
+        env = "STRATA_HTTP_ADDRESS",
+        default_value = "0.0.0.0:10902"
+    )]
+    pub http_address: SocketAddr,
+    /// Local cache directory (per-block index files).
+    #[arg(long = "data-dir", env = "STRATA_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Object storage configuration file (Thanos' objstore YAML).
+    #[arg(long = "objstore.config-file", env = "STRATA_OBJSTORE_CONFIG_FILE")]
+    pub objstore_config_file: Option<PathBuf>,
+    /// Object storage configuration as YAML content.
+    #[arg(long = "objstore.config", env = "STRATA_OBJSTORE_CONFIG")]
+    pub objstore_config: Option<String>,
+    /// How often the bucket's block list is synced.
+    #[arg(
+        long = "sync-block-duration",
+        env = "STRATA_SYNC_BLOCK_DURATION",
+        default_value = "15m"
+    )]
+    pub sync_block_duration: String,
+    /// Bytes of chunk data cached in memory.
+    #[arg(
+        long = "chunk-pool-size",
+        env = "STRATA_CHUNK_POOL_SIZE",
+        default_value = "2GB"
+    )]
+    pub chunk_pool_size: String,
+    /// Index cache size (accepted for compatibility: indexes are memory-mapped files).
+    #[arg(
+        long = "index-cache-size",
+        env = "STRATA_INDEX_CACHE_SIZE",
+        default_value = "250MB"
+    )]
+    pub index_cache_size: String,
+    /// Blocks opened concurrently during a sync.
+    #[arg(
+        long = "block-sync-concurrency",
+        env = "STRATA_BLOCK_SYNC_CONCURRENCY",
+        default_value_t = 20
+    )]
+    pub block_sync_concurrency: usize,
+    /// A block marked for deletion is still served this long after the mark.
+    #[arg(
+        long = "ignore-deletion-marks-delay",
+        env = "STRATA_IGNORE_DELETION_MARKS_DELAY",
+        default_value = "24h"
+    )]
+    pub ignore_deletion_marks_delay: String,
+    /// Samples one Series call may return (0: unlimited).
+    #[arg(
+        long = "store.grpc.series-sample-limit",
+        env = "STRATA_STORE_GRPC_SERIES_SAMPLE_LIMIT",
+        default_value_t = 0
+    )]
+    pub series_sample_limit: u64,
+    /// Series one Series call may return (0: unlimited).
+    #[arg(
+        long = "store.limits.request-series",
+        env = "STRATA_STORE_LIMITS_REQUEST_SERIES",
+        default_value_t = 0
+    )]
+    pub series_limit: u64,
+    /// Bytes of chunks one Series call may return (0: unlimited).
+    #[arg(
+        long = "store.grpc.downloaded-bytes-limit",
+        env = "STRATA_STORE_GRPC_DOWNLOADED_BYTES_LIMIT",
+        default_value_t = 0
+    )]
+    pub bytes_limit: u64,
+    /// Concurrent Series calls; more wait.
+    #[arg(
+        long = "store.grpc.series-max-concurrency",
+        env = "STRATA_STORE_GRPC_SERIES_MAX_CONCURRENCY",
+        default_value_t = 20
+    )]
+    pub series_max_concurrency: usize,
 }

@@ -7,6 +7,7 @@ mod logging;
 mod query;
 mod receive;
 mod ship;
+mod store;
 mod tools;
 mod up;
 
@@ -28,7 +29,7 @@ fn main() -> ExitCode {
         Command::Agent(_) => not_built("agent", "the Strata agent (scrape, WAL, remote write)"),
         Command::Receive(args) => receive::run(args),
         Command::Query(args) => query::run(args),
-        Command::Store(_) => not_built("store", "the store gateway"),
+        Command::Store(args) => store::run(args),
         Command::Compact(_) => not_built("compact", "the bucket compactor"),
         Command::Rule(_) => not_built("rule", "the ruler"),
     };

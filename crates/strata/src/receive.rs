@@ -130,6 +130,32 @@ pub fn queryable(recv: &Receiver) -> TenantsQueryable {
     )
 }
 
+/// The Store API source over the receiver's tenants: one label set per tenant (tenant
+/// label plus `--label`s), time range from the tenants' TSDBs.
+pub fn store_source(recv: &Arc<Receiver>) -> strata_store::QueryableSource {
+    let q = queryable(recv);
+    let r1 = recv.clone();
+    let r2 = recv.clone();
+    strata_store::QueryableSource::new(Arc::new(q), Labels::empty())
+        .with_label_sets(move || {
+            let q = queryable(&r1);
+            r1.tsdb
+                .tenants()
+                .iter()
+                .map(|t| q.tenant_labels(&t.tenant))
+                .collect()
+        })
+        .with_time_range(move || {
+            r2.tsdb
+                .tenants()
+                .iter()
+                .map(|t| strata_store::db_time_range(&t.db))
+                .fold((i64::MAX, i64::MAX), |(a, b), (c, d)| {
+                    (a.min(c), b.max(d).max(c))
+                })
+        })
+}
+
 /// Re-reads the limits file when its content changes; a bad file keeps the old limits.
 pub async fn watch_limits(recv: Arc<Receiver>, path: PathBuf, every: Duration) {
     let mut last = std::fs::read(&path).ok();
@@ -248,6 +274,20 @@ async fn metrics(State(recv): State<Arc<Receiver>>) -> impl IntoResponse {
     )
 }
 
+/// Persists every tenant's head as blocks now (before maintenance, in tests).
+async fn flush(State(recv): State<Arc<Receiver>>) -> axum::response::Response {
+    let r = recv.clone();
+    match tokio::task::spawn_blocking(move || r.tsdb.flush_all()).await {
+        Ok(Ok(blocks)) => {
+            let ids: Vec<String> = blocks.iter().map(|(_, b)| b.ulid.clone()).collect();
+            axum::Json(serde_json::json!({"status": "success", "data": {"blocks": ids}}))
+                .into_response()
+        }
+        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
 /// `strata receive`.
 pub fn run(args: ReceiveArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -358,6 +398,7 @@ async fn serve(args: ReceiveArgs) -> anyhow::Result<()> {
     api.metadata = Arc::new(ReceiverMetadata(recv.clone()));
     let http_app = Router::new()
         .route("/metrics", get(metrics))
+        .route("/api/v1/admin/tsdb/flush", axum::routing::post(flush))
         .with_state(recv.clone())
         .merge(strata_api::router(api));
     let rw_app = strata_receive::http::routes(recv.clone());
@@ -406,8 +447,19 @@ async fn serve(args: ReceiveArgs) -> anyhow::Result<()> {
         let _ = rx.changed().await;
     });
     let mut rx3 = tx.subscribe();
+    let store_source = Arc::new(store_source(&recv));
+    let store_opts = strata_store::ServerOptions {
+        component: "receive".into(),
+        ..strata_store::ServerOptions::default()
+    };
     let s3 = tonic::transport::Server::builder()
         .add_service(WriteableService::new(recv.clone()).into_server())
+        .add_service(
+            strata_store::StoreService::new(store_source.clone(), &store_opts).into_server(),
+        )
+        .add_service(
+            strata_store::InfoService::new(store_source, &store_opts.component).into_server(),
+        )
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(grpc),
             async move {

@@ -29,3 +29,6 @@ mod receive;
 
 #[path = "e2e/receive_ring.rs"]
 mod receive_ring;
+
+#[path = "e2e/longterm.rs"]
+mod longterm;

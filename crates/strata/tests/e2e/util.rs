@@ -267,6 +267,13 @@ pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Vec<u8>)>
     http(addr, req.as_bytes())
 }
 
+pub fn http_put(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
+    let req = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    );
+    http(addr, req.as_bytes())
+}
+
 pub fn http_post(
     addr: SocketAddr,
     path: &str,
