@@ -29,6 +29,7 @@ pub mod proxy;
 mod series;
 pub mod spec;
 pub mod tenancy;
+pub mod tiered;
 
 pub use endpoints::{DEFAULT_INFO_TIMEOUT, EndpointSet, EndpointSetConfig, EndpointStatus};
 pub use error::{Error, Result};
@@ -37,3 +38,4 @@ pub use http::{stores_json, stores_router, with_tenant_header};
 pub use options::{DedupFunc, QueryOptions};
 pub use proxy::{ProxyQuerier, ProxyQueryable};
 pub use spec::EndpointSpec;
+pub use tiered::TieredQueryable;

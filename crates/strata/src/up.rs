@@ -16,6 +16,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use strata_model::duration::parse_duration_ms;
+use strata_model::storage::Queryable;
 use strata_tsdb::Db;
 use tracing::{error, info, warn};
 
@@ -66,19 +67,6 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         samples_appended: AtomicU64::new(0),
         start_time: selfmetrics::now_seconds(),
     });
-    let api = strata_api::router(api_state(&args, &receiver, db.clone()));
-    let app = Router::new()
-        .route("/metrics", get(metrics))
-        .route("/api/v1/admin/tsdb/flush", post(flush))
-        .with_state(state.clone())
-        .merge(strata_receive::http::routes(receiver.clone()))
-        .merge(api);
-    info!(address = %local, data_dir = %args.data_dir.display(), "strata up: serving");
-
-    let mut bg = vec![
-        tokio::spawn(background(state.clone(), scrape_every)),
-        tokio::spawn(crate::receive::maintain(receiver.clone())),
-    ];
     // Finished blocks go to the bucket: the configured one, else a filesystem bucket
     // beside the TSDBs.
     let bucket = match crate::ship::bucket_from_flags(
@@ -89,6 +77,23 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         None => strata_objstore::Bucket::filesystem(&args.data_dir.join("bucket"))
             .context("creating the local filesystem bucket")?,
     };
+    // Older data than the local TSDBs hold is read from the bucket through an in-process
+    // store gateway, over the Store API on an internal loopback port.
+    let (long_term, gw_tasks) = long_term_store(&args, bucket.clone()).await?;
+    let api = strata_api::router(api_state(&args, &receiver, db.clone(), long_term));
+    let app = Router::new()
+        .route("/metrics", get(metrics))
+        .route("/api/v1/admin/tsdb/flush", post(flush))
+        .with_state(state.clone())
+        .merge(strata_receive::http::routes(receiver.clone()))
+        .merge(api);
+    info!(address = %local, data_dir = %args.data_dir.display(), "strata up: serving");
+
+    let mut bg = gw_tasks;
+    bg.extend([
+        tokio::spawn(background(state.clone(), scrape_every)),
+        tokio::spawn(crate::receive::maintain(receiver.clone())),
+    ]);
     let ship_every = parse_duration_ms(&args.receive.shipper_interval)?.max(1000) as u64;
     bg.push(tokio::spawn(crate::ship::ship_loop(
         receiver.clone(),
@@ -115,15 +120,61 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
 }
 
 /// The Prometheus HTTP API over the local TSDB.
+/// The store gateway over the bucket, served on an internal loopback port and read
+/// through the Store API client, as `strata store` + `strata query` would.
+async fn long_term_store(
+    args: &UpArgs,
+    bucket: strata_objstore::Bucket,
+) -> anyhow::Result<(Arc<dyn Queryable>, Vec<tokio::task::JoinHandle<()>>)> {
+    let gw = Arc::new(strata_store::StoreGateway::new(
+        bucket,
+        &args.data_dir.join("store-cache"),
+        strata_store::GatewayOptions {
+            sync_interval: Duration::from_secs(30),
+            chunk_cache_bytes: 256 << 20,
+            ignore_deletion_marks_delay: Duration::ZERO,
+            ..strata_store::GatewayOptions::default()
+        },
+    )?);
+    gw.sync().await?;
+    let sync = gw.spawn_sync_loop();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = strata_store::grpc_router(gw, &strata_store::ServerOptions::default());
+    let serve = tokio::spawn(async move {
+        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        if let Err(e) = server.serve_with_incoming(incoming).await {
+            error!(error = %e, "internal store gateway stopped");
+        }
+    });
+    let set = strata_query::EndpointSet::new(&[addr.to_string()], &[], Duration::from_secs(10))?;
+    set.refresh().await;
+    let refresh = set.spawn_refresh();
+    let proxy = strata_query::ProxyQueryable::new(set, strata_query::QueryOptions::default())?;
+    Ok((Arc::new(proxy), vec![sync, serve, refresh]))
+}
+
 fn api_state(
     args: &UpArgs,
     receiver: &Arc<strata_receive::Receiver>,
     db: Arc<Db>,
+    long_term: Arc<dyn Queryable>,
 ) -> strata_api::ApiState {
-    let mut st = strata_api::ApiState::new(
+    let r = receiver.clone();
+    let local_min: strata_query::tiered::LocalMin = Arc::new(move || {
+        r.tsdb
+            .tenants()
+            .iter()
+            .map(|t| strata_store::db_time_range(&t.db).0)
+            .min()
+            .unwrap_or(i64::MAX)
+    });
+    let storage = strata_query::TieredQueryable::new(
         Arc::new(crate::receive::queryable(receiver)),
-        strata_promql::Engine::default(),
+        long_term,
+        local_min,
     );
+    let mut st = strata_api::ApiState::new(Arc::new(storage), strata_promql::Engine::default());
     st.build_info = strata_api::BuildInfo {
         version: env!("CARGO_PKG_VERSION").into(),
         revision: option_env!("STRATA_GIT_REVISION")

@@ -258,3 +258,52 @@ fn long_term_path_over_s3() {
     ));
     drop(moto);
 }
+
+/// `strata up` runs the whole path in one process: what it shipped to its filesystem
+/// bucket stays queryable after the local blocks are gone (read through its in-process
+/// store gateway).
+#[test]
+fn strata_up_reads_shipped_blocks_from_its_bucket() {
+    let tmp = tempdir();
+    let data = tmp.path().join("data");
+    let start = || {
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let g = spawn(
+            "strata up",
+            &[
+                "up".into(),
+                format!("--http-address={addr}"),
+                format!("--data-dir={}", data.display()),
+                "--scrape-interval=0s".into(),
+                "--shipper.interval=1s".into(),
+            ],
+            addr,
+        );
+        (g, addr)
+    };
+    let (up, addr) = start();
+    write(addr);
+    let before = query_json(addr, "sum(http_requests_total)", "");
+    let (code, _) = http_post(addr, "/api/v1/admin/tsdb/flush", &[], b"").unwrap();
+    assert_eq!(code, 200);
+    let tenant_dir = data.join("tsdb");
+    wait_for("the shipper", || uploaded(&tenant_dir) >= 1);
+    assert!(up.terminate(Duration::from_secs(20)).success());
+    // Delete the local blocks: only the bucket holds the data now.
+    let tdir = tenant_dir.join("default-tenant");
+    for e in std::fs::read_dir(&tdir).unwrap() {
+        let p = e.unwrap().path();
+        if p.join("meta.json").exists() {
+            std::fs::remove_dir_all(&p).unwrap();
+        }
+    }
+    let (_up, addr) = start();
+    let after = query_json(addr, "sum(http_requests_total)", "");
+    assert_eq!(before, after);
+    assert_eq!(
+        after["result"].as_array().map(|a| a.len()),
+        Some(1),
+        "{after}"
+    );
+}
