@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian package that provides each required command.
-declare -A PKG=([promtool]=prometheus [prometheus]=prometheus)
+declare -A PKG=([promtool]=prometheus [prometheus]=prometheus [prometheus-node-exporter]=prometheus-node-exporter [victoria-metrics]=victoria-metrics)
 missing=()
 for cmd in "${!PKG[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG[$cmd]}")
