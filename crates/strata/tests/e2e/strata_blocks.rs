@@ -125,6 +125,9 @@ fn strata_up_wal_is_read_by_promtool() {
         let line = lines
             .recv_timeout(Duration::from_secs(20))
             .expect("strata up logs its address");
+        if !line.contains("strata up: serving") {
+            continue;
+        }
         if let Some(a) = line
             .split_whitespace()
             .find_map(|w| w.strip_prefix("address="))
