@@ -60,6 +60,22 @@ pub struct UpArgs {
     /// Directory for the TSDB (blocks and WAL).
     #[arg(long = "data-dir", env = "STRATA_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub tsdb: TsdbFlags,
+    /// Interval of the built-in self-scrape; 0s disables it.
+    #[arg(
+        long = "scrape-interval",
+        env = "STRATA_SCRAPE_INTERVAL",
+        default_value = "15s"
+    )]
+    pub scrape_interval: String,
+    #[command(flatten)]
+    pub receive: ReceiveCommonArgs,
+}
+
+/// TSDB flags shared by `strata receive` and `strata up` (Prometheus' spellings).
+#[derive(Debug, Args, Clone)]
+pub struct TsdbFlags {
     /// How long to keep blocks (Prometheus duration, e.g. 15d); 0 keeps everything.
     #[arg(
         long = "tsdb.retention",
@@ -88,15 +104,6 @@ pub struct UpArgs {
         default_value_t = false
     )]
     pub wal_fsync: bool,
-    /// Interval of the built-in self-scrape; 0s disables it.
-    #[arg(
-        long = "scrape-interval",
-        env = "STRATA_SCRAPE_INTERVAL",
-        default_value = "15s"
-    )]
-    pub scrape_interval: String,
-    #[command(flatten)]
-    pub receive: ReceiveCommonArgs,
 }
 
 /// Flags shared by `strata receive` and `strata up` (Thanos receive's spellings).
@@ -181,34 +188,8 @@ pub struct ReceiveArgs {
     /// Directory of the tenants' TSDBs.
     #[arg(long = "tsdb.path", env = "STRATA_TSDB_PATH", default_value = "./data")]
     pub tsdb_path: PathBuf,
-    /// How long to keep blocks locally (Prometheus duration); 0 keeps everything.
-    #[arg(
-        long = "tsdb.retention",
-        env = "STRATA_TSDB_RETENTION",
-        default_value = "15d"
-    )]
-    pub retention: String,
-    /// Block duration: the head is cut into blocks of this length.
-    #[arg(
-        long = "tsdb.min-block-duration",
-        env = "STRATA_TSDB_MIN_BLOCK_DURATION",
-        default_value = "2h"
-    )]
-    pub block_duration: String,
-    /// Accept samples this much older than the newest one (0 disables).
-    #[arg(
-        long = "tsdb.out-of-order.time-window",
-        env = "STRATA_TSDB_OUT_OF_ORDER_TIME_WINDOW",
-        default_value = "0s"
-    )]
-    pub ooo_window: String,
-    /// Fsync the WAL on every commit.
-    #[arg(
-        long = "tsdb.wal-fsync",
-        env = "STRATA_TSDB_WAL_FSYNC",
-        default_value_t = false
-    )]
-    pub wal_fsync: bool,
+    #[command(flatten)]
+    pub tsdb: TsdbFlags,
     /// Hashrings file (Thanos' JSON format); without it this receiver only ingests.
     #[arg(long = "receive.hashrings-file", env = "STRATA_RECEIVE_HASHRINGS_FILE")]
     pub hashrings_file: Option<PathBuf>,

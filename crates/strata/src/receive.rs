@@ -27,17 +27,13 @@ use strata_tsdb::wal::{SyncPolicy, WalOptions};
 use strata_tsdb::{DbOptions, HeadOptions};
 use tracing::{error, info, warn};
 
-use crate::cli::{ReceiveArgs, ReceiveCommonArgs};
+use crate::cli::{ReceiveArgs, ReceiveCommonArgs, TsdbFlags};
 
 /// TSDB options from the Prometheus-style flags.
-pub fn db_options(
-    retention: &str,
-    block: &str,
-    ooo: &str,
-    wal_fsync: bool,
-) -> anyhow::Result<DbOptions> {
-    let retention = parse_duration_ms(retention)?;
-    let block = parse_duration_ms(block)?;
+pub fn db_options(f: &TsdbFlags) -> anyhow::Result<DbOptions> {
+    let (ooo, wal_fsync) = (&f.ooo_window, f.wal_fsync);
+    let retention = parse_duration_ms(&f.retention)?;
+    let block = parse_duration_ms(&f.block_duration)?;
     anyhow::ensure!(block > 0, "--tsdb.min-block-duration must be positive");
     Ok(DbOptions {
         head: HeadOptions {
@@ -371,12 +367,7 @@ fn replication(args: &ReceiveArgs) -> anyhow::Result<Option<(Replication, Algori
 async fn serve(args: ReceiveArgs) -> anyhow::Result<()> {
     let routing = replication(&args)?;
     let algorithm = routing.as_ref().map(|r| r.1);
-    let opts = db_options(
-        &args.retention,
-        &args.block_duration,
-        &args.ooo_window,
-        args.wal_fsync,
-    )?;
+    let opts = db_options(&args.tsdb)?;
     let recv =
         open_receiver_with(&args.common, &args.tsdb_path, opts, routing.map(|r| r.0)).await?;
     let rw = tokio::net::TcpListener::bind(args.remote_write_address)

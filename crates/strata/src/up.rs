@@ -40,12 +40,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: UpArgs) -> anyhow::Result<()> {
-    let opts = crate::receive::db_options(
-        &args.retention,
-        &args.block_duration,
-        &args.ooo_window,
-        args.wal_fsync,
-    )?;
+    let opts = crate::receive::db_options(&args.tsdb)?;
     let scrape_ms = parse_duration_ms(&args.scrape_interval)?;
     // 0 disables the self-scrape (e.g. when backfilling data older than the head window).
     let scrape_every = (scrape_ms > 0).then(|| Duration::from_millis(scrape_ms.max(1000) as u64));
@@ -188,10 +183,13 @@ fn api_state(
     st.flags = [
         ("http-address", args.http_address.to_string()),
         ("data-dir", args.data_dir.display().to_string()),
-        ("tsdb.retention", args.retention.clone()),
-        ("tsdb.min-block-duration", args.block_duration.clone()),
-        ("tsdb.out-of-order.time-window", args.ooo_window.clone()),
-        ("tsdb.wal-fsync", args.wal_fsync.to_string()),
+        ("tsdb.retention", args.tsdb.retention.clone()),
+        ("tsdb.min-block-duration", args.tsdb.block_duration.clone()),
+        (
+            "tsdb.out-of-order.time-window",
+            args.tsdb.ooo_window.clone(),
+        ),
+        ("tsdb.wal-fsync", args.tsdb.wal_fsync.to_string()),
         ("scrape-interval", args.scrape_interval.clone()),
         ("receive.tenant-header", args.receive.tenant_header.clone()),
         (
