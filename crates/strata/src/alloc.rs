@@ -24,4 +24,5 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 pub static malloc_conf: &u8 = &MALLOC_CONF[0];
 
 #[cfg(not(target_env = "msvc"))]
-const MALLOC_CONF: &[u8] = b"background_thread:true,max_background_threads:1,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+const MALLOC_CONF: &[u8] =
+    b"background_thread:true,max_background_threads:1,dirty_decay_ms:1000,muzzy_decay_ms:0\0";

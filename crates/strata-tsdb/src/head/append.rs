@@ -101,6 +101,19 @@ impl<'a> Appender<'a> {
         Ok(r)
     }
 
+    /// [`Appender::append`] for the series with these label pairs: sorted by name,
+    /// unique and valid names (as [`Labels::check_sorted_pairs`] accepts them), empty
+    /// values skipped. The labels are only built when the series is new.
+    pub fn append_sorted(&mut self, pairs: &[(&str, &str)], t: i64, v: f64) -> Result<u64> {
+        if pairs.iter().all(|(_, v)| v.is_empty()) {
+            return Err(empty_labels());
+        }
+        let (r, created) = self.head.get_or_create_sorted(pairs);
+        self.created += usize::from(created);
+        self.staged.push((r, t, v));
+        Ok(r)
+    }
+
     /// Stages a sample for an existing series ref.
     pub fn append_ref(&mut self, r: u64, t: i64, v: f64) -> Result<()> {
         if self.head.with_series(r, |_| ()).is_none() {

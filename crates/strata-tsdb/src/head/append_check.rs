@@ -6,31 +6,13 @@
 //! or before the newest block are out of bounds.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use super::Head;
 use super::append::{CommitOutcome, StagedHist};
+use super::refmap::RefMap;
 use super::series::{HAS_HISTOGRAMS, LAST_IS_HISTOGRAM};
 use crate::error::Error;
 use crate::wal::record::{RefSample, RefSeries};
-
-/// Hasher for u64 keys that are already well distributed (series refs).
-#[derive(Default)]
-struct RefHasher(u64);
-impl Hasher for RefHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-type RefMap<V> = HashMap<u64, V, BuildHasherDefault<RefHasher>>;
 
 /// The time bounds of a commit.
 pub(crate) struct Bounds {

@@ -13,10 +13,10 @@ mod hist_equals;
 mod hist_series;
 mod postings;
 mod query;
+mod refmap;
 mod replay;
 mod series;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
@@ -29,6 +29,7 @@ pub use series::HeadChunk;
 
 use crate::wal::Wal;
 use postings::MemPostings;
+use refmap::RefMap;
 use series::MemSeries;
 
 const STRIPES: usize = 256;
@@ -57,7 +58,7 @@ impl Default for HeadOptions {
 
 #[derive(Debug, Default)]
 struct Stripe {
-    series: HashMap<u64, Box<MemSeries>>,
+    series: RefMap<Box<MemSeries>>,
 }
 
 /// Series that share a label hash (nearly always one), with their labels so that a
@@ -86,7 +87,7 @@ pub(crate) struct CommitState {
 pub struct Head {
     opts: HeadOptions,
     stripes: Box<[Mutex<Stripe>]>,
-    hashes: Box<[Mutex<HashMap<u64, HashRefs>>]>,
+    hashes: Box<[Mutex<RefMap<HashRefs>>]>,
     postings: RwLock<MemPostings>,
     next_ref: AtomicU64,
     num_series: AtomicU64,
@@ -114,7 +115,9 @@ impl Head {
             stripes: (0..STRIPES)
                 .map(|_| Mutex::new(Stripe::default()))
                 .collect(),
-            hashes: (0..STRIPES).map(|_| Mutex::new(HashMap::new())).collect(),
+            hashes: (0..STRIPES)
+                .map(|_| Mutex::new(RefMap::default()))
+                .collect(),
             postings: RwLock::new(MemPostings::default()),
             next_ref: AtomicU64::new(1),
             num_series: AtomicU64::new(0),
@@ -177,11 +180,38 @@ impl Head {
     /// The ref of the series, created when missing. `want_ref` forces the ref of a new
     /// series (WAL replay). Returns `(ref, created)`.
     pub(crate) fn get_or_create(&self, labels: &Labels, want_ref: Option<u64>) -> (u64, bool) {
-        let h = labels.hash();
+        self.get_or_create_by(labels.hash(), |l| l == labels, || labels.clone(), want_ref)
+    }
+
+    /// [`Head::get_or_create`] for label pairs sorted by name, unique and valid (empty
+    /// values are skipped, as [`Labels::from_sorted`] does): the labels are only built
+    /// when the series is new.
+    pub(crate) fn get_or_create_sorted(&self, pairs: &[(&str, &str)]) -> (u64, bool) {
+        self.get_or_create_by(
+            Labels::hash_sorted_pairs(pairs),
+            |l| l.eq_sorted_pairs(pairs),
+            || Labels::from_sorted(pairs.iter().copied()),
+            None,
+        )
+    }
+
+    fn get_or_create_by(
+        &self,
+        h: u64,
+        eq: impl Fn(&Labels) -> bool,
+        make: impl FnOnce() -> Labels,
+        want_ref: Option<u64>,
+    ) -> (u64, bool) {
         let mut hashes = self.hashes[(h as usize) % STRIPES].lock();
-        if let Some(r) = hashes.get(&h).and_then(|refs| refs.find(labels)) {
+        let found = match hashes.get(&h) {
+            Some(HashRefs::One(r, l)) => eq(l).then_some(*r),
+            Some(HashRefs::Many(v)) => v.iter().find(|(_, l)| eq(l)).map(|(r, _)| *r),
+            None => None,
+        };
+        if let Some(r) = found {
             return (r, false);
         }
+        let labels = make();
         let r = match want_ref {
             Some(r) => {
                 self.next_ref.fetch_max(r + 1, Ordering::AcqRel);
