@@ -42,6 +42,9 @@ pub(crate) struct MemSeries {
     pub hist: Option<Box<HistState>>,
     /// Whether the series record has reached the WAL.
     pub logged: bool,
+    /// Set when truncation dropped the series from the head: appenders still holding
+    /// its cell treat it as unknown.
+    pub removed: bool,
 }
 
 /// What an in-order sample of a series is, for the checks of a commit.
@@ -60,6 +63,7 @@ impl MemSeries {
             ooo: None,
             hist: None,
             logged: false,
+            removed: false,
         }
     }
 
