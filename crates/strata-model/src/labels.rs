@@ -14,6 +14,8 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::gofmt::go_quote;
 
+mod pairs;
+
 /// The label that carries the metric name.
 pub const METRIC_NAME: &str = "__name__";
 
@@ -73,6 +75,30 @@ fn get_len(b: &[u8]) -> Option<(usize, usize)> {
     None
 }
 
+/// XXH64 over each string followed by `0xff` (Prometheus' `labels.Hash`); `bound` is at
+/// least the bytes hashed (the strings' lengths plus one each). Most label sets fit a
+/// stack buffer; larger ones use a heap buffer.
+fn hash_strings<'a>(bound: usize, mut next: impl FnMut() -> Option<&'a str>) -> u64 {
+    let mut stack = [0u8; 512];
+    let mut heap = Vec::new();
+    let buf: &mut [u8] = if bound <= stack.len() {
+        &mut stack[..bound]
+    } else {
+        heap.resize(bound, 0);
+        &mut heap
+    };
+    let mut i = 0;
+    while let Some(s) = next() {
+        let Some(dst) = buf.get_mut(i..i + s.len() + 1) else {
+            break;
+        };
+        dst[..s.len()].copy_from_slice(s.as_bytes());
+        dst[s.len()] = 0xff;
+        i += s.len() + 1;
+    }
+    xxhash_rust::xxh64::xxh64(&buf[..i], 0)
+}
+
 /// Checks a label name against the chosen validation scheme.
 pub fn validate_label_name(name: &str, scheme: NameValidation) -> Result<()> {
     if name.is_empty() {
@@ -125,20 +151,8 @@ impl Labels {
     /// invalid or duplicate names, drops empty values, and encodes the rest. Borrows the
     /// strings: no allocation but the result's.
     pub fn from_unsorted(pairs: &mut [(&str, &str)], scheme: NameValidation) -> Result<Self> {
-        if !pairs.is_sorted_by(|a, b| a.0 <= b.0) {
-            pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        }
-        for w in pairs.windows(2) {
-            if w[0].0 == w[1].0 {
-                return Err(Error::InvalidLabels {
-                    labels: Labels::from_sorted(pairs.iter().copied()).to_string(),
-                    reason: format!("duplicate label name {:?}", w[0].0),
-                });
-            }
-        }
-        for (n, _) in pairs.iter() {
-            validate_label_name(n, scheme)?;
-        }
+        Self::sort_pairs(pairs);
+        Self::check_sorted_pairs(pairs, scheme)?;
         Ok(Labels::from_sorted(pairs.iter().copied()))
     }
 
@@ -232,31 +246,10 @@ impl Labels {
     /// Stable 64-bit hash: XXH64 over `name 0xff value 0xff ...`, as Prometheus'
     /// `labels.Hash` computes it.
     pub fn hash(&self) -> u64 {
-        // Most label sets fit a stack buffer; larger ones use a heap buffer.
         // Every string has a length prefix of at least one byte in `data`, so the
-        // separators never make the buffer longer than `data`.
-        let need = self.data.len();
-        let mut stack = [0u8; 512];
-        let mut heap = Vec::new();
-        let buf: &mut [u8] = if need <= stack.len() {
-            &mut stack[..need]
-        } else {
-            heap.resize(need, 0);
-            &mut heap
-        };
-        let mut i = 0;
-        let mut rest: &[u8] = self.data.as_bytes();
-        while let Some((len, n)) = get_len(rest) {
-            let Some(bytes) = n.checked_add(len).and_then(|end| rest.get(n..end)) else {
-                break;
-            };
-            buf[i..i + bytes.len()].copy_from_slice(bytes);
-            i += bytes.len();
-            buf[i] = 0xff;
-            i += 1;
-            rest = &rest[n + len..];
-        }
-        xxhash_rust::xxh64::xxh64(&buf[..i], 0)
+        // separators never make the hashed bytes longer than `data`.
+        let mut strs = LabelsIter { rest: &self.data }.flat_map(|(n, v)| [n, v]);
+        hash_strings(self.data.len(), || strs.next())
     }
 
     /// Validates names (non-empty, scheme, unique, sorted); values are UTF-8 by type.

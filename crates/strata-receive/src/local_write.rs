@@ -34,17 +34,28 @@ pub struct WriteOutcome {
 /// metric name, no empty or duplicate names, names as UTF-8 (Prometheus 3). Unsorted
 /// labels are sorted.
 pub fn series_labels(pairs: &mut [(&str, &str)]) -> Result<Labels> {
-    let labels = Labels::from_unsorted(pairs, NameValidation::Utf8)
+    Labels::sort_pairs(pairs);
+    check_series_pairs(pairs)?;
+    Ok(Labels::from_sorted(pairs.iter().copied()))
+}
+
+/// The checks of [`series_labels`] on pairs already sorted by name.
+fn check_series_pairs(pairs: &[(&str, &str)]) -> Result<()> {
+    Labels::check_sorted_pairs(pairs, NameValidation::Utf8)
         .map_err(|e| Error::InvalidRequest(e.to_string()))?;
-    if labels.is_empty() {
+    if pairs.iter().all(|(_, v)| v.is_empty()) {
         return Err(Error::InvalidRequest("series with no labels".into()));
     }
-    if labels.metric_name().is_none() {
+    if !pairs
+        .iter()
+        .any(|&(n, v)| n == strata_model::METRIC_NAME && !v.is_empty())
+    {
         return Err(Error::InvalidRequest(format!(
-            "series {labels} has no metric name (label __name__)"
+            "series {} has no metric name (label __name__)",
+            Labels::from_sorted(pairs.iter().copied())
         )));
     }
-    Ok(labels)
+    Ok(())
 }
 
 /// Stages one request's series for a tenant, then commits them at once.
@@ -85,12 +96,24 @@ impl<'a> LocalWrite<'a> {
                 "request has more than {max} samples, the tenant's sample limit per request"
             )));
         }
-        let mut pairs = ts.labels.clone();
-        let labels = series_labels(&mut pairs)?;
+        // Senders sort labels; only unsorted ones are copied. Existing series are found
+        // from the pairs: the labels are built only for new series and messages.
+        let mut sorted_copy = Vec::new();
+        let pairs: &[(&str, &str)] = if ts.labels.is_sorted_by(|a, b| a.0 <= b.0) {
+            &ts.labels
+        } else {
+            sorted_copy.extend_from_slice(&ts.labels);
+            Labels::sort_pairs(&mut sorted_copy);
+            &sorted_copy
+        };
+        check_series_pairs(pairs)?;
+        let built = std::cell::OnceCell::new();
+        let labels = || built.get_or_init(|| Labels::from_sorted(pairs.iter().copied()));
         for h in &ts.histograms {
             h.value.validate().map_err(|e| {
                 Error::InvalidRequest(format!(
-                    "series {labels}: invalid histogram at {}: {e}",
+                    "series {}: invalid histogram at {}: {e}",
+                    labels(),
                     h.timestamp
                 ))
             })?;
@@ -99,9 +122,9 @@ impl<'a> LocalWrite<'a> {
         for &(t, v) in &ts.samples {
             let res = match r {
                 Some(r) => self.app.append_ref(r, t, v),
-                None => self.app.append(&labels, t, v).map(|x| r = Some(x)),
+                None => self.app.append_sorted(pairs, t, v).map(|x| r = Some(x)),
             };
-            res.map_err(|e| Error::InvalidRequest(format!("series {labels}: {e}")))?;
+            res.map_err(|e| Error::InvalidRequest(format!("series {}: {e}", labels())))?;
         }
         for h in &ts.histograms {
             let res = match (&h.value, r) {
@@ -113,14 +136,14 @@ impl<'a> LocalWrite<'a> {
                 }
                 (HistogramValue::Int(x), None) => self
                     .app
-                    .append_histogram(&labels, h.timestamp, x)
+                    .append_histogram(labels(), h.timestamp, x)
                     .map(|x| r = Some(x)),
                 (HistogramValue::Float(x), None) => self
                     .app
-                    .append_float_histogram(&labels, h.timestamp, x)
+                    .append_float_histogram(labels(), h.timestamp, x)
                     .map(|x| r = Some(x)),
             };
-            res.map_err(|e| Error::InvalidRequest(format!("series {labels}: {e}")))?;
+            res.map_err(|e| Error::InvalidRequest(format!("series {}: {e}", labels())))?;
         }
         Ok(())
     }

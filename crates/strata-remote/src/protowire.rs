@@ -36,7 +36,19 @@ impl<'a> Reader<'a> {
         self.pos >= self.buf.len()
     }
 
+    #[inline]
     pub fn varint(&mut self) -> Result<u64> {
+        // Tags, lengths and small numbers fit one byte.
+        if let Some(&b) = self.buf.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(b));
+        }
+        self.varint_multi()
+    }
+
+    fn varint_multi(&mut self) -> Result<u64> {
         let mut x = 0u64;
         let mut shift = 0;
         loop {
@@ -71,6 +83,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next field's number and wire type.
+    #[inline]
     pub fn tag(&mut self) -> Result<(u32, u8)> {
         let t = self.varint()?;
         let field = u32::try_from(t >> 3).map_err(|_| self.err("field number too large"))?;
@@ -92,6 +105,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A length-delimited field's bytes and their offset in the request.
+    #[inline]
     pub fn bytes(&mut self) -> Result<(&'a [u8], usize)> {
         let n = usize::try_from(self.varint()?).map_err(|_| self.err("length overflows"))?;
         let start = self.pos;

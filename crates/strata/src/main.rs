@@ -2,6 +2,7 @@
 //! `up` for everything in one process. Components live in library crates; this crate
 //! only parses flags and wires them together.
 
+mod alloc;
 mod cli;
 mod logging;
 mod query;

@@ -42,19 +42,38 @@ impl BitWriter {
         self.bytes.push(b << free);
     }
 
-    /// Writes the lowest `n` bits of `v`, most significant first.
+    /// Writes the lowest `n` (≤ 64) bits of `v`, most significant first: the free bits
+    /// of the last byte first, then whole bytes, then the rest into a new byte.
     pub fn write_bits(&mut self, v: u64, n: u8) {
-        let mut n = n;
-        let mut v = if n == 64 { v } else { v << (64 - n) };
-        while n >= 8 {
-            self.write_byte((v >> 56) as u8);
-            v <<= 8;
-            n -= 8;
+        let mut n = u32::from(n.min(64));
+        if n == 0 {
+            return;
         }
-        while n > 0 {
-            self.write_bit(v >> 63 == 1);
-            v <<= 1;
-            n -= 1;
+        let mut v = if n == 64 { v } else { v & ((1u64 << n) - 1) };
+        if self.free > 0
+            && let Some(last) = self.bytes.last_mut()
+        {
+            let free = u32::from(self.free);
+            let take = n.min(free);
+            n -= take;
+            // The top `take` of the `n + take` bits, placed just below the used bits.
+            let top = (v >> n) as u8;
+            *last |= top << (free - take);
+            self.free = (free - take) as u8;
+            if n == 0 {
+                return;
+            }
+            v &= (1u64 << n) - 1;
+        }
+        while n >= 8 {
+            n -= 8;
+            self.bytes.push((v >> n) as u8);
+        }
+        if n > 0 {
+            self.bytes.push(((v << (8 - n)) & 0xff) as u8);
+            self.free = (8 - n) as u8;
+        } else {
+            self.free = 0;
         }
     }
 }
@@ -173,7 +192,32 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The bit-at-a-time writer `write_bits` must match.
+    fn write_bits_slow(w: &mut BitWriter, v: u64, n: u8) {
+        for i in (0..n).rev() {
+            w.write_bit((v >> i) & 1 == 1);
+        }
+    }
+
     proptest! {
+        #[test]
+        fn write_bits_matches_bitwise(
+            items in proptest::collection::vec((any::<u64>(), 0u8..=64, any::<bool>()), 0..60)
+        ) {
+            let (mut fast, mut slow) = (BitWriter::default(), BitWriter::default());
+            for (v, n, byte) in &items {
+                if *byte {
+                    fast.write_byte(*n);
+                    slow.write_byte(*n);
+                } else {
+                    fast.write_bits(*v, *n);
+                    write_bits_slow(&mut slow, *v, *n);
+                }
+                prop_assert_eq!(fast.bytes(), slow.bytes());
+                prop_assert_eq!(fast.free, slow.free);
+            }
+        }
+
         #[test]
         fn bits_round_trip(items in proptest::collection::vec((any::<u64>(), 1u8..=64), 0..50)) {
             let mut w = BitWriter::default();

@@ -35,8 +35,16 @@ fn bit_range(x: i64, nbits: u8) -> bool {
 impl XorChunk {
     /// An empty chunk.
     pub fn new() -> Self {
+        Self::with_capacity(32)
+    }
+
+    /// An empty chunk with room for `bytes` encoded bytes (header included) before it
+    /// reallocates.
+    pub fn with_capacity(bytes: usize) -> Self {
+        let mut b = Vec::with_capacity(bytes.max(2));
+        b.extend_from_slice(&[0, 0]);
         XorChunk {
-            w: BitWriter::from_bytes(Vec::with_capacity(32).into_iter().chain([0u8, 0]).collect()),
+            w: BitWriter::from_bytes(b),
             num: 0,
             t: 0,
             v: 0,

@@ -4,11 +4,13 @@
 use strata_model::Labels;
 use strata_model::histogram::{FloatHistogram, Histogram};
 
-use super::Head;
+use std::sync::Arc;
+
 use super::append_check::{Bounds, check};
 use super::append_wal::encode_records;
 use super::hist_equals::{float_equals, int_equals};
 use super::hist_series::HistRef;
+use super::{Head, SeriesCell};
 use crate::error::{Error, Result};
 
 /// What a commit did.
@@ -68,6 +70,8 @@ pub(crate) struct StagedHist {
 pub struct Appender<'a> {
     head: &'a Head,
     staged: Vec<(u64, i64, f64)>,
+    /// The series of each staged float (same index as `staged`).
+    cells: Vec<Arc<SeriesCell>>,
     hists: Vec<StagedHist>,
     created: usize,
 }
@@ -84,6 +88,7 @@ impl<'a> Appender<'a> {
         Appender {
             head,
             staged: Vec::new(),
+            cells: Vec::new(),
             hists: Vec::new(),
             created: 0,
         }
@@ -95,18 +100,40 @@ impl<'a> Appender<'a> {
         if labels.is_empty() {
             return Err(empty_labels());
         }
-        let (r, created) = self.head.get_or_create(labels, None);
+        let (cell, created) = self.head.get_or_create_cell(labels);
         self.created += usize::from(created);
+        Ok(self.stage_float(cell, t, v))
+    }
+
+    fn stage_float(&mut self, cell: Arc<SeriesCell>, t: i64, v: f64) -> u64 {
+        let r = cell.r;
         self.staged.push((r, t, v));
-        Ok(r)
+        self.cells.push(cell);
+        r
+    }
+
+    /// [`Appender::append`] for the series with these label pairs: sorted by name,
+    /// unique and valid names (as [`Labels::check_sorted_pairs`] accepts them), empty
+    /// values skipped. The labels are only built when the series is new.
+    pub fn append_sorted(&mut self, pairs: &[(&str, &str)], t: i64, v: f64) -> Result<u64> {
+        if pairs.iter().all(|(_, v)| v.is_empty()) {
+            return Err(empty_labels());
+        }
+        let (cell, created) = self.head.get_or_create_sorted(pairs);
+        self.created += usize::from(created);
+        Ok(self.stage_float(cell, t, v))
     }
 
     /// Stages a sample for an existing series ref.
     pub fn append_ref(&mut self, r: u64, t: i64, v: f64) -> Result<()> {
-        if self.head.with_series(r, |_| ()).is_none() {
-            return Err(Error::Decode(format!("unknown series ref {r}")));
-        }
-        self.staged.push((r, t, v));
+        let cell = match self.cells.last() {
+            Some(c) if c.r == r && !c.m.lock().removed => c.clone(),
+            _ => self
+                .head
+                .cell(r)
+                .ok_or_else(|| Error::Decode(format!("unknown series ref {r}")))?,
+        };
+        self.stage_float(cell, t, v);
         Ok(())
     }
 
@@ -210,7 +237,14 @@ impl<'a> Appender<'a> {
             ooo_min: head_max.map(|m| m.saturating_sub(opts.out_of_order_window)),
             window: opts.out_of_order_window,
         };
-        let checked = check(head, &self.staged, &self.hists, &bounds, &mut out);
+        let checked = check(
+            head,
+            &self.staged,
+            &self.cells,
+            &self.hists,
+            &bounds,
+            &mut out,
+        );
 
         // Write-ahead: series records for series never logged, then the samples.
         let mut buf = std::mem::take(&mut cs.buf);
@@ -242,7 +276,14 @@ impl<'a> Appender<'a> {
             });
             Some(sh.t)
         };
-        for (i, (s, &ooo)) in checked.floats.iter().zip(&checked.ooo_flags).enumerate() {
+        let float_cells = checked.staged_idx.iter().map(|&k| &self.cells[k]);
+        for (i, ((s, &ooo), cell)) in checked
+            .floats
+            .iter()
+            .zip(&checked.ooo_flags)
+            .zip(float_cells)
+            .enumerate()
+        {
             while let Some(&&(k, _)) = next_hist.peek().filter(|h| h.1 == i) {
                 if let Some(t) = apply_hist(k) {
                     lo = lo.min(t);
@@ -250,13 +291,15 @@ impl<'a> Appender<'a> {
                 }
                 next_hist.next();
             }
-            head.with_series(s.series_ref, |m| {
-                if ooo {
-                    let _ = m.insert_ooo(s.t, s.v);
-                } else {
-                    m.append(s.t, s.v, opts.samples_per_chunk, opts.chunk_range);
-                }
-            });
+            let mut m = cell.m.lock();
+            if m.removed {
+                // Dropped by a truncation since it was checked, as if unknown.
+            } else if ooo {
+                let _ = m.insert_ooo(s.t, s.v);
+            } else {
+                m.append(s.t, s.v, opts.samples_per_chunk, opts.chunk_range);
+            }
+            drop(m);
             lo = lo.min(s.t);
             hi = hi.max(s.t);
         }

@@ -6,31 +6,16 @@
 //! or before the newest block are out of bounds.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
-use super::Head;
+use std::sync::Arc;
+
 use super::append::{CommitOutcome, StagedHist};
+use super::refmap::RefMap;
+use super::series::MemSeries;
 use super::series::{HAS_HISTOGRAMS, LAST_IS_HISTOGRAM};
+use super::{Head, SeriesCell};
 use crate::error::Error;
 use crate::wal::record::{RefSample, RefSeries};
-
-/// Hasher for u64 keys that are already well distributed (series refs).
-#[derive(Default)]
-struct RefHasher(u64);
-impl Hasher for RefHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-type RefMap<V> = HashMap<u64, V, BuildHasherDefault<RefHasher>>;
 
 /// The time bounds of a commit.
 pub(crate) struct Bounds {
@@ -47,6 +32,8 @@ pub(crate) struct Bounds {
 #[derive(Default)]
 pub(crate) struct Checked {
     pub floats: Vec<RefSample>,
+    /// Per accepted float: its index among the staged floats.
+    pub staged_idx: Vec<usize>,
     /// Per accepted float: whether it goes to the out-of-order buffer.
     pub ooo_flags: Vec<bool>,
     /// Accepted histograms: (index into the staged histograms, number of accepted floats
@@ -84,6 +71,7 @@ struct Checker<'a> {
 pub(crate) fn check(
     head: &Head,
     staged: &[(u64, i64, f64)],
+    cells: &[Arc<SeriesCell>],
     hists: &[StagedHist],
     b: &Bounds,
     out: &mut CommitOutcome,
@@ -97,6 +85,7 @@ pub(crate) fn check(
         last: RefMap::with_capacity_and_hasher(n + hists.len(), Default::default()),
         checked: Checked {
             floats: Vec::with_capacity(n),
+            staged_idx: Vec::with_capacity(n),
             ooo_flags: Vec::with_capacity(n),
             ..Checked::default()
         },
@@ -108,7 +97,7 @@ pub(crate) fn check(
             c.histogram(next_hist);
             next_hist += 1;
         }
-        c.float(r, t, v);
+        c.float(i, cells.get(i), r, t, v);
     }
     for k in next_hist..hists.len() {
         c.histogram(k);
@@ -118,28 +107,21 @@ pub(crate) fn check(
 
 impl Checker<'_> {
     /// The series' newest sample: from this commit, or from memory (logging the series
-    /// record when it was never logged). `None` for an unknown series.
+    /// record when it was never logged). `None` for an unknown series. `cell` is the
+    /// series when the caller has it (floats), else it is looked up.
     #[inline]
-    fn state(&mut self, r: u64) -> Option<Last> {
+    fn state(&mut self, r: u64, cell: Option<&Arc<SeriesCell>>) -> Option<Last> {
         if let Some(s) = self.last.get(&r) {
             return Some(*s);
         }
         let new_series = &mut self.checked.new_series;
-        self.head.with_series(r, |s| {
-            if !s.logged {
-                new_series.push(RefSeries {
-                    series_ref: r,
-                    labels: s.labels.clone(),
-                });
-                s.logged = true;
-            }
-            Last {
-                t: s.last_t,
-                v: s.last_v,
-                has: s.has_samples(),
-                flags: s.hist_flags(),
-            }
-        })
+        match cell {
+            Some(c) => last_of(r, &mut c.m.lock(), new_series),
+            None => self
+                .head
+                .with_series(r, |s| last_of(r, s, new_series))
+                .flatten(),
+        }
     }
 
     fn series_name(&self, r: u64) -> String {
@@ -154,8 +136,10 @@ impl Checker<'_> {
     }
 
     #[inline]
-    fn float(&mut self, r: u64, t: i64, v: f64) {
-        let Some(st) = self.state(r) else { return };
+    fn float(&mut self, i: usize, cell: Option<&Arc<SeriesCell>>, r: u64, t: i64, v: f64) {
+        let Some(st) = self.state(r, cell) else {
+            return;
+        };
         let vb = v.to_bits();
         if st.has && t == st.t {
             if st.flags & LAST_IS_HISTOGRAM != 0 {
@@ -182,7 +166,7 @@ impl Checker<'_> {
         if st.has && t < st.t {
             // Out-of-order floats are not mixed into a series holding histograms.
             if in_window && st.flags & HAS_HISTOGRAMS == 0 {
-                self.float_out_of_order(r, t, v);
+                self.float_out_of_order(i, r, t, v);
             } else {
                 let series = self.series_name(r);
                 self.out.rejected.push(Error::OutOfOrder {
@@ -207,6 +191,7 @@ impl Checker<'_> {
             t,
             v,
         });
+        self.checked.staged_idx.push(i);
         self.checked.ooo_flags.push(false);
         self.last.insert(
             r,
@@ -224,7 +209,7 @@ impl Checker<'_> {
 
     /// A float older than the series' newest, within the window: compare with what is
     /// stored at `t`, in order or out of order, or accepted earlier in this commit.
-    fn float_out_of_order(&mut self, r: u64, t: i64, v: f64) {
+    fn float_out_of_order(&mut self, i: usize, r: u64, t: i64, v: f64) {
         let vb = v.to_bits();
         let stored = match self.staged_at.get(&(r, t)) {
             Some(&bits) => Some(Some(f64::from_bits(bits))),
@@ -247,6 +232,7 @@ impl Checker<'_> {
                     t,
                     v,
                 });
+                self.checked.staged_idx.push(i);
                 self.checked.ooo_flags.push(true);
                 self.staged_at.insert((r, t), vb);
             }
@@ -256,7 +242,9 @@ impl Checker<'_> {
     fn histogram(&mut self, k: usize) {
         let Some(sh) = self.hists.get(k) else { return };
         let (r, t) = (sh.r, sh.t);
-        let Some(st) = self.state(r) else { return };
+        let Some(st) = self.state(r, None) else {
+            return;
+        };
         if st.has && t == st.t {
             let equal = if st.flags & LAST_IS_HISTOGRAM == 0 {
                 false
@@ -320,4 +308,25 @@ impl Checker<'_> {
             },
         );
     }
+}
+
+/// The newest in-order sample of `s`, logging its series record first when it was
+/// never logged; `None` once truncation dropped the series.
+fn last_of(r: u64, s: &mut MemSeries, new_series: &mut Vec<RefSeries>) -> Option<Last> {
+    if s.removed {
+        return None;
+    }
+    if !s.logged {
+        new_series.push(RefSeries {
+            series_ref: r,
+            labels: s.labels.clone(),
+        });
+        s.logged = true;
+    }
+    Some(Last {
+        t: s.last_t,
+        v: s.last_v,
+        has: s.has_samples(),
+        flags: s.hist_flags(),
+    })
 }

@@ -13,10 +13,11 @@ mod hist_equals;
 mod hist_series;
 mod postings;
 mod query;
+mod refmap;
 mod replay;
 mod series;
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
@@ -29,6 +30,7 @@ pub use series::HeadChunk;
 
 use crate::wal::Wal;
 use postings::MemPostings;
+use refmap::RefMap;
 use series::MemSeries;
 
 const STRIPES: usize = 256;
@@ -55,24 +57,33 @@ impl Default for HeadOptions {
     }
 }
 
-#[derive(Debug, Default)]
-struct Stripe {
-    series: HashMap<u64, Box<MemSeries>>,
+/// One series: its ref and labels (immutable) and its data behind its own lock. The
+/// head's maps and the appenders that staged samples for it share it, so a commit
+/// reaches its series without looking them up again.
+#[derive(Debug)]
+pub(crate) struct SeriesCell {
+    pub r: u64,
+    pub labels: Labels,
+    pub m: Mutex<MemSeries>,
 }
 
-/// Series that share a label hash (nearly always one), with their labels so that a
-/// lookup needs no second lock.
+#[derive(Debug, Default)]
+struct Stripe {
+    series: RefMap<Arc<SeriesCell>>,
+}
+
+/// Series that share a label hash (nearly always one).
 #[derive(Debug)]
 enum HashRefs {
-    One(u64, Labels),
-    Many(Vec<(u64, Labels)>),
+    One(Arc<SeriesCell>),
+    Many(Vec<Arc<SeriesCell>>),
 }
 
 impl HashRefs {
-    fn find(&self, labels: &Labels) -> Option<u64> {
+    fn find_by(&self, eq: impl Fn(&Labels) -> bool) -> Option<&Arc<SeriesCell>> {
         match self {
-            HashRefs::One(r, l) => (l == labels).then_some(*r),
-            HashRefs::Many(v) => v.iter().find(|(_, l)| l == labels).map(|(r, _)| *r),
+            HashRefs::One(c) => eq(&c.labels).then_some(c),
+            HashRefs::Many(v) => v.iter().find(|c| eq(&c.labels)),
         }
     }
 }
@@ -86,7 +97,7 @@ pub(crate) struct CommitState {
 pub struct Head {
     opts: HeadOptions,
     stripes: Box<[Mutex<Stripe>]>,
-    hashes: Box<[Mutex<HashMap<u64, HashRefs>>]>,
+    hashes: Box<[Mutex<RefMap<HashRefs>>]>,
     postings: RwLock<MemPostings>,
     next_ref: AtomicU64,
     num_series: AtomicU64,
@@ -114,7 +125,9 @@ impl Head {
             stripes: (0..STRIPES)
                 .map(|_| Mutex::new(Stripe::default()))
                 .collect(),
-            hashes: (0..STRIPES).map(|_| Mutex::new(HashMap::new())).collect(),
+            hashes: (0..STRIPES)
+                .map(|_| Mutex::new(RefMap::default()))
+                .collect(),
             postings: RwLock::new(MemPostings::default()),
             next_ref: AtomicU64::new(1),
             num_series: AtomicU64::new(0),
@@ -171,17 +184,46 @@ impl Head {
     pub fn get_ref(&self, labels: &Labels) -> Option<u64> {
         let h = labels.hash();
         let hashes = self.hashes[(h as usize) % STRIPES].lock();
-        hashes.get(&h)?.find(labels)
+        hashes.get(&h)?.find_by(|l| l == labels).map(|c| c.r)
     }
 
     /// The ref of the series, created when missing. `want_ref` forces the ref of a new
     /// series (WAL replay). Returns `(ref, created)`.
     pub(crate) fn get_or_create(&self, labels: &Labels, want_ref: Option<u64>) -> (u64, bool) {
-        let h = labels.hash();
+        let (c, created) =
+            self.get_or_create_by(labels.hash(), |l| l == labels, || labels.clone(), want_ref);
+        (c.r, created)
+    }
+
+    /// The series' cell, created when missing. Returns `(cell, created)`.
+    pub(crate) fn get_or_create_cell(&self, labels: &Labels) -> (Arc<SeriesCell>, bool) {
+        self.get_or_create_by(labels.hash(), |l| l == labels, || labels.clone(), None)
+    }
+
+    /// [`Head::get_or_create_cell`] for label pairs sorted by name, unique and valid
+    /// (empty values are skipped, as [`Labels::from_sorted`] does): the labels are only
+    /// built when the series is new.
+    pub(crate) fn get_or_create_sorted(&self, pairs: &[(&str, &str)]) -> (Arc<SeriesCell>, bool) {
+        self.get_or_create_by(
+            Labels::hash_sorted_pairs(pairs),
+            |l| l.eq_sorted_pairs(pairs),
+            || Labels::from_sorted(pairs.iter().copied()),
+            None,
+        )
+    }
+
+    fn get_or_create_by(
+        &self,
+        h: u64,
+        eq: impl Fn(&Labels) -> bool,
+        make: impl FnOnce() -> Labels,
+        want_ref: Option<u64>,
+    ) -> (Arc<SeriesCell>, bool) {
         let mut hashes = self.hashes[(h as usize) % STRIPES].lock();
-        if let Some(r) = hashes.get(&h).and_then(|refs| refs.find(labels)) {
-            return (r, false);
+        if let Some(c) = hashes.get(&h).and_then(|refs| refs.find_by(eq)) {
+            return (c.clone(), false);
         }
+        let labels = make();
         let r = match want_ref {
             Some(r) => {
                 self.next_ref.fetch_max(r + 1, Ordering::AcqRel);
@@ -189,32 +231,41 @@ impl Head {
             }
             None => self.next_ref.fetch_add(1, Ordering::AcqRel),
         };
-        self.stripe(r)
-            .lock()
-            .series
-            .insert(r, Box::new(MemSeries::new(labels.clone())));
+        let cell = Arc::new(SeriesCell {
+            r,
+            labels: labels.clone(),
+            m: Mutex::new(MemSeries::new(labels.clone())),
+        });
+        self.stripe(r).lock().series.insert(r, cell.clone());
         match hashes.remove(&h) {
             None => {
-                hashes.insert(h, HashRefs::One(r, labels.clone()));
+                hashes.insert(h, HashRefs::One(cell.clone()));
             }
-            Some(HashRefs::One(o, ol)) => {
-                hashes.insert(h, HashRefs::Many(vec![(o, ol), (r, labels.clone())]));
+            Some(HashRefs::One(o)) => {
+                hashes.insert(h, HashRefs::Many(vec![o, cell.clone()]));
             }
             Some(HashRefs::Many(mut v)) => {
-                v.push((r, labels.clone()));
+                v.push(cell.clone());
                 hashes.insert(h, HashRefs::Many(v));
             }
         }
         drop(hashes);
         self.postings.write().add(r, labels.iter());
         self.num_series.fetch_add(1, Ordering::Relaxed);
-        (r, true)
+        (cell, true)
+    }
+
+    /// The cell of series `r`, if the head has it.
+    pub(crate) fn cell(&self, r: u64) -> Option<Arc<SeriesCell>> {
+        self.stripe(r).lock().series.get(&r).cloned()
     }
 
     /// Runs `f` on the series with ref `r`.
     pub(crate) fn with_series<T>(&self, r: u64, f: impl FnOnce(&mut MemSeries) -> T) -> Option<T> {
-        let mut st = self.stripe(r).lock();
-        st.series.get_mut(&r).map(|s| f(s))
+        let st = self.stripe(r).lock();
+        let cell = st.series.get(&r)?;
+        let mut m = cell.m.lock();
+        Some(f(&mut m))
     }
 
     /// Labels of series `r`.
@@ -229,10 +280,13 @@ impl Head {
         let mut removed = Vec::new();
         for stripe in self.stripes.iter() {
             let mut st = stripe.lock();
-            st.series.retain(|&r, s| {
-                let empty = s.truncate_before(mint);
+            st.series.retain(|&r, c| {
+                let mut m = c.m.lock();
+                let empty = m.truncate_before(mint);
                 if empty {
-                    removed.push((r, s.labels.clone()));
+                    // Appenders holding the cell skip it from now on.
+                    m.removed = true;
+                    removed.push((r, c.labels.clone()));
                 }
                 !empty
             });
@@ -243,9 +297,9 @@ impl Head {
             let h = labels.hash();
             let mut hashes = self.hashes[(h as usize) % STRIPES].lock();
             let now_empty = match hashes.get_mut(&h) {
-                Some(HashRefs::One(o, _)) => *o == *r,
+                Some(HashRefs::One(c)) => c.r == *r,
                 Some(HashRefs::Many(v)) => {
-                    v.retain(|(x, _)| x != r);
+                    v.retain(|c| c.r != *r);
                     v.is_empty()
                 }
                 None => false,
@@ -260,7 +314,8 @@ impl Head {
         // Recompute the head's time bounds from what is left.
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for stripe in self.stripes.iter() {
-            for s in stripe.lock().series.values() {
+            for c in stripe.lock().series.values() {
+                let s = c.m.lock();
                 if let Some(t) = s.min_time() {
                     lo = lo.min(t.max(mint));
                 }
@@ -283,7 +338,8 @@ impl Head {
     pub fn stats(&self) -> HeadStats {
         let mut chunks = 0u64;
         for stripe in self.stripes.iter() {
-            for s in stripe.lock().series.values() {
+            for c in stripe.lock().series.values() {
+                let s = c.m.lock();
                 chunks += s.closed.len() as u64 + u64::from(s.open.is_some());
                 if let Some(h) = &s.hist {
                     chunks += h.closed.len() as u64 + u64::from(h.open.is_some());
@@ -304,8 +360,8 @@ impl Head {
         for stripe in self.stripes.iter() {
             let st = stripe.lock();
             total += st.series.capacity() * 17;
-            for s in st.series.values() {
-                total += std::mem::size_of::<MemSeries>() + s.heap_size();
+            for c in st.series.values() {
+                total += std::mem::size_of::<SeriesCell>() + c.m.lock().heap_size();
             }
         }
         total

@@ -42,6 +42,9 @@ pub(crate) struct MemSeries {
     pub hist: Option<Box<HistState>>,
     /// Whether the series record has reached the WAL.
     pub logged: bool,
+    /// Set when truncation dropped the series from the head: appenders still holding
+    /// its cell treat it as unknown.
+    pub removed: bool,
 }
 
 /// What an in-order sample of a series is, for the checks of a commit.
@@ -60,6 +63,7 @@ impl MemSeries {
             ooo: None,
             hist: None,
             logged: false,
+            removed: false,
         }
     }
 
@@ -125,7 +129,7 @@ impl MemSeries {
             self.close_open();
             self.open = Some(OpenChunk {
                 mint: t,
-                chunk: XorChunk::new(),
+                chunk: XorChunk::with_capacity(self.next_chunk_capacity()),
             });
         }
         if let Some(o) = self.open.as_mut() {
@@ -133,6 +137,16 @@ impl MemSeries {
         }
         self.last_t = t;
         self.last_v = v.to_bits();
+    }
+
+    /// Bytes to reserve for a new chunk: a little more than the previous chunk took (a
+    /// series' samples compress alike), which saves the reallocations of a growing
+    /// vector and most of its unused capacity.
+    fn next_chunk_capacity(&self) -> usize {
+        match self.closed.last() {
+            Some(c) => c.data.len() + c.data.len() / 8 + 8,
+            None => 64,
+        }
     }
 
     /// Appends an in-order histogram (the caller has validated order and value).
