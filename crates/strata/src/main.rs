@@ -4,6 +4,7 @@
 
 mod alloc;
 mod cli;
+mod grpc_listener;
 mod logging;
 mod query;
 mod receive;

@@ -451,12 +451,9 @@ async fn serve(args: ReceiveArgs) -> anyhow::Result<()> {
         .add_service(
             strata_store::InfoService::new(store_source, &store_opts.component).into_server(),
         )
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(grpc),
-            async move {
-                let _ = rx3.changed().await;
-            },
-        );
+        .serve_with_incoming_shutdown(crate::grpc_listener::incoming(grpc), async move {
+            let _ = rx3.changed().await;
+        });
     let signal = async move {
         shutdown.await;
         let _ = tx.send(());

@@ -117,7 +117,7 @@ async fn serve(args: StoreArgs) -> anyhow::Result<()> {
     };
     strata_store::grpc_router(gw, &opts)
         .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(grpc),
+            crate::grpc_listener::incoming(grpc),
             crate::up::shutdown_signal(),
         )
         .await?;

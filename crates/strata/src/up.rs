@@ -137,7 +137,7 @@ async fn long_term_store(
     let addr = listener.local_addr()?;
     let server = strata_store::grpc_router(gw, &strata_store::ServerOptions::default());
     let serve = tokio::spawn(async move {
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        let incoming = crate::grpc_listener::incoming(listener);
         if let Err(e) = server.serve_with_incoming(incoming).await {
             error!(error = %e, "internal store gateway stopped");
         }
