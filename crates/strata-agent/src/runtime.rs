@@ -153,7 +153,10 @@ impl Agent {
             errors.push(e.to_string());
         }
         if let Err(e) = self.scrape.apply_config(&cfg).await {
-            errors.push(e.to_string());
+            errors.push(match e {
+                strata_scrape::Error::Apply(parts) => parts,
+                other => other.to_string(),
+            });
         }
         self.discovery
             .lock()

@@ -150,10 +150,7 @@ impl RemoteWrite {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(Error::RemoteConfig {
-                name: String::new(),
-                reason: errors.join("; "),
-            })
+            Err(Error::Apply(errors.join("; ")))
         }
     }
 
