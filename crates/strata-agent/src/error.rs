@@ -37,6 +37,15 @@ pub enum Error {
     /// A `remote_write` entry that cannot be run (unsupported option, bad TLS material).
     #[error("remote_write {name:?}: {reason}")]
     RemoteConfig { name: String, reason: String },
+
+    /// The configuration file cannot be read or is invalid (names the file and field).
+    #[error(transparent)]
+    Config(#[from] strata_config::Error),
+
+    /// The configuration was read but parts of it could not be applied (each part
+    /// named); the rest was applied.
+    #[error("one or more errors occurred while applying the new configuration: {0}")]
+    Apply(String),
 }
 
 impl Error {

@@ -10,4 +10,5 @@ mod agent {
     pub mod harness;
     pub mod receiver;
     pub mod reshard;
+    pub mod runtime;
 }

@@ -230,10 +230,27 @@ impl ScrapeCache {
                 self.slots[*i as usize].labels = Labels::empty();
             }
             self.dropped.retain(|_, it| *it == iter);
+            // Vectors grown by doubling hold up to twice what a steady target needs.
+            let used = self.slots.len();
+            fit(&mut self.slots, used);
         }
         std::mem::swap(&mut self.prev, &mut self.cur);
         self.cur.clear();
+        let (prev, want) = (self.prev.len(), self.prev.len());
+        fit(&mut self.prev, prev);
+        fit(&mut self.cur, want);
         self.iter += 1;
+    }
+}
+
+/// Gives `v` room for about `want` elements: shrinks it when it holds much more, grows
+/// it exactly when it holds less. Within the tolerance nothing is reallocated, so a
+/// steady target's scrapes do not allocate.
+fn fit<T>(v: &mut Vec<T>, want: usize) {
+    if v.capacity() > want + want / 4 + 64 {
+        v.shrink_to(want + want / 16);
+    } else if v.capacity() < want {
+        v.reserve_exact(want - v.len());
     }
 }
 

@@ -25,6 +25,7 @@
 
 pub mod append;
 pub mod appender;
+mod bufpool;
 pub mod cache;
 pub mod client;
 pub mod error;

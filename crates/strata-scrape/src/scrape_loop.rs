@@ -10,6 +10,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::append::{AppendOptions, AppendState, Appended, append_body, append_empty};
 use crate::appender::{Appendable, ScrapeAppender};
+use crate::bufpool;
 use crate::cache::ScrapeCache;
 use crate::client::ScrapeClient;
 use crate::report::{ReportSeries, ReportValues};
@@ -56,7 +57,8 @@ pub struct ScrapeLoop {
     report: ReportSeries,
     storage: Arc<dyn Appendable>,
     clock: SharedClock,
-    buf: Vec<u8>,
+    /// Size of the previous body: the pooled buffer is reserved for it.
+    body_hint: usize,
     timeout: Duration,
     sample_limit: u64,
     forced_error: Option<String>,
@@ -103,7 +105,7 @@ impl ScrapeLoop {
             report,
             storage,
             clock,
-            buf: Vec::new(),
+            body_hint: 0,
             sample_limit: cfg.sample_limit,
             forced_error: None,
         }
@@ -130,14 +132,18 @@ impl ScrapeLoop {
         let start = Instant::now();
         let start_ms = self.clock.now_ms();
         if let Some(err) = self.forced_error.clone() {
-            return self.finish(Err((err, 0)), ts, start, start_ms);
+            return self.finish(Err((err, 0)), &[], ts, start, start_ms);
         }
-        let fetched = self.scraper.fetch(&mut self.buf).await;
+        let mut buf = bufpool::take(self.body_hint);
+        let fetched = self.scraper.fetch(&mut buf).await;
         let fetched = fetched.map_err(|e| {
             let bytes = if e.body_size_limit { -1 } else { 0 };
             (e.message, bytes)
         });
-        self.finish(fetched, ts, start, start_ms)
+        let outcome = self.finish(fetched, &buf, ts, start, start_ms);
+        self.body_hint = buf.len();
+        bufpool::give(buf);
+        outcome
     }
 
     fn replace_appender<'a>(
@@ -153,6 +159,7 @@ impl ScrapeLoop {
     fn finish(
         &mut self,
         fetched: Result<String, (String, i64)>,
+        body: &[u8],
         ts: i64,
         start: Instant,
         start_ms: i64,
@@ -162,13 +169,13 @@ impl ScrapeLoop {
         let bytes: i64;
         let (appended, error) = match fetched {
             Ok(content_type) => {
-                bytes = self.buf.len() as i64;
+                bytes = body.len() as i64;
                 let (counts, res) = append_body(
                     &mut self.state,
                     &self.options,
                     self.target.public_labels(),
                     app.as_mut(),
-                    &self.buf,
+                    body,
                     &content_type,
                     ts,
                     self.clock.now_ms(),

@@ -26,7 +26,7 @@ pub enum Command {
     /// Run every component in one process on one port (single-node Prometheus replacement).
     Up(UpArgs),
     /// Scrape targets, keep a WAL and remote-write (Prometheus agent mode).
-    Agent(PendingArgs),
+    Agent(AgentArgs),
     /// Accept remote write into per-tenant TSDBs (Thanos receive).
     Receive(ReceiveArgs),
     /// Answer PromQL over Store API endpoints (Thanos query).
@@ -46,6 +46,113 @@ pub enum Command {
 pub struct PendingArgs {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     pub rest: Vec<String>,
+}
+
+/// `strata agent`: Prometheus' agent-mode flags, spelled as Prometheus spells them.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Prometheus configuration file (agent mode: no rules, alerting or local storage).
+    #[arg(
+        long = "config.file",
+        env = "STRATA_CONFIG_FILE",
+        default_value = "prometheus.yml"
+    )]
+    pub config_file: PathBuf,
+    /// Directory of the WAL and the remote-write progress.
+    #[arg(
+        long = "storage.agent.path",
+        env = "STRATA_STORAGE_AGENT_PATH",
+        default_value = "data-agent/"
+    )]
+    pub storage_path: PathBuf,
+    /// Address of the HTTP server (metrics, health, reload, targets); `:9090` means
+    /// every interface.
+    #[arg(
+        long = "web.listen-address",
+        env = "STRATA_WEB_LISTEN_ADDRESS",
+        default_value = "0.0.0.0:9090"
+    )]
+    pub listen_address: String,
+    /// Enable reload and quit over HTTP (`POST /-/reload`, `POST /-/quit`).
+    #[arg(long = "web.enable-lifecycle", env = "STRATA_WEB_ENABLE_LIFECYCLE")]
+    pub enable_lifecycle: bool,
+    /// Samples older than this are deleted at WAL truncation even if not yet sent.
+    #[arg(
+        long = "storage.agent.retention.max-time",
+        env = "STRATA_STORAGE_AGENT_RETENTION_MAX_TIME",
+        default_value = "4h"
+    )]
+    pub retention_max_time: String,
+    /// Series without samples for this long may be dropped from memory at truncation.
+    #[arg(
+        long = "storage.agent.retention.min-time",
+        env = "STRATA_STORAGE_AGENT_RETENTION_MIN_TIME",
+        default_value = "5m"
+    )]
+    pub retention_min_time: String,
+    /// Compress WAL records with Snappy (`--no-storage.agent.wal-compression` turns it
+    /// off, as in Prometheus).
+    #[arg(
+        long = "storage.agent.wal-compression",
+        env = "STRATA_STORAGE_AGENT_WAL_COMPRESSION",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub wal_compression: bool,
+    #[arg(
+        long = "no-storage.agent.wal-compression",
+        env = "STRATA_NO_STORAGE_AGENT_WAL_COMPRESSION",
+        hide = true
+    )]
+    pub no_wal_compression: bool,
+    /// How often the WAL is truncated (sent and expired segments deleted).
+    #[arg(
+        long = "storage.agent.wal-truncate-frequency",
+        env = "STRATA_STORAGE_AGENT_WAL_TRUNCATE_FREQUENCY",
+        default_value = "2h"
+    )]
+    pub wal_truncate_frequency: String,
+    /// How long shutdown and reload keep sending what remote-write queues hold.
+    #[arg(
+        long = "storage.remote.flush-deadline",
+        env = "STRATA_STORAGE_REMOTE_FLUSH_DEADLINE",
+        default_value = "1m"
+    )]
+    pub flush_deadline: String,
+    /// Prometheus feature flags (`agent`, ...): accepted and ignored, so Prometheus
+    /// agent command lines work unchanged.
+    #[arg(
+        long = "enable-feature",
+        env = "STRATA_ENABLE_FEATURE",
+        value_delimiter = ','
+    )]
+    pub features: Vec<String>,
+    /// Accepted for Prometheus command lines; only `/` is supported.
+    #[arg(
+        long = "web.route-prefix",
+        env = "STRATA_WEB_ROUTE_PREFIX",
+        hide = true
+    )]
+    pub route_prefix: Option<String>,
+    /// Accepted for Prometheus command lines (there is no console UI).
+    #[arg(
+        long = "web.console.templates",
+        env = "STRATA_WEB_CONSOLE_TEMPLATES",
+        hide = true
+    )]
+    pub console_templates: Option<String>,
+    #[arg(
+        long = "web.console.libraries",
+        env = "STRATA_WEB_CONSOLE_LIBRARIES",
+        hide = true
+    )]
+    pub console_libraries: Option<String>,
+    /// Not supported (TLS and authentication of the HTTP server); refused if set.
+    #[arg(long = "web.config.file", env = "STRATA_WEB_CONFIG_FILE", hide = true)]
+    pub web_config_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

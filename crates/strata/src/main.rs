@@ -2,6 +2,7 @@
 //! `up` for everything in one process. Components live in library crates; this crate
 //! only parses flags and wires them together.
 
+mod agent;
 mod alloc;
 mod cli;
 mod grpc_listener;
@@ -28,7 +29,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Up(args) => up::run(args),
         Command::Tools(t) => tools::run(t),
-        Command::Agent(_) => not_built("agent", "the Strata agent (scrape, WAL, remote write)"),
+        Command::Agent(args) => agent::run(args),
         Command::Receive(args) => receive::run(args),
         Command::Query(args) => query::run(args),
         Command::Store(args) => store::run(args),

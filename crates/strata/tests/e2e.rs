@@ -32,3 +32,9 @@ mod receive_ring;
 
 #[path = "e2e/longterm.rs"]
 mod longterm;
+
+#[path = "e2e/agent_support.rs"]
+mod agent_support;
+
+#[path = "e2e/agent.rs"]
+mod agent;

@@ -20,19 +20,25 @@ mod ewma;
 mod progress;
 mod qmetrics;
 mod queue;
+mod reconfigure;
 mod sender;
 mod shards;
 mod tail;
 mod watcher;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use parking_lot::RwLock;
 
 use strata_config::RemoteWriteConfig;
 use strata_model::Labels;
 
 use crate::error::{Error, Result};
 use crate::storage::{AgentStorage, WalConsumers};
+use client::WriteClient;
 pub use progress::WalPosition;
 use queue::QueueManager;
 
@@ -91,16 +97,81 @@ fn progress_file_name(name: &str) -> String {
     format!("{safe}-{h:08x}")
 }
 
+/// A configured queue: running, or not buildable (then the WAL is kept for it from
+/// `pin` on, and the next [`RemoteWrite::apply_config`] tries again).
+pub(crate) enum Slot {
+    Running {
+        cfg: Box<RemoteWriteConfig>,
+        external: Vec<(String, String)>,
+        queue: Arc<QueueManager>,
+    },
+    Failed {
+        name: String,
+        error: String,
+        /// The WAL segment kept for it.
+        pin: u32,
+    },
+}
+
+impl Slot {
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Slot::Running { queue, .. } => &queue.core.name,
+            Slot::Failed { name, .. } => name,
+        }
+    }
+
+    fn running(&self) -> Option<&Arc<QueueManager>> {
+        match self {
+            Slot::Running { queue, .. } => Some(queue),
+            Slot::Failed { .. } => None,
+        }
+    }
+}
+
 /// All remote-write queues of the agent.
 pub struct RemoteWrite {
-    queues: Vec<QueueManager>,
+    storage: AgentStorage,
+    opts: RemoteWriteOptions,
+    rt: tokio::runtime::Handle,
+    /// In configuration order.
+    slots: RwLock<Vec<Slot>>,
+    /// Serialises [`RemoteWrite::apply_config`] and [`RemoteWrite::shutdown`].
+    applying: tokio::sync::Mutex<()>,
+    closed: AtomicBool,
+}
+
+/// External labels as the queues keep them: sorted (name, value) pairs.
+fn external_pairs(external_labels: &Labels) -> Vec<(String, String)> {
+    external_labels
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The queue names of `configs`, rejecting duplicates.
+fn unique_names(configs: &[RemoteWriteConfig]) -> Result<Vec<String>> {
+    let mut seen = BTreeSet::new();
+    let mut names = Vec::with_capacity(configs.len());
+    for cfg in configs {
+        let name = queue_name(cfg);
+        if !seen.insert(name.clone()) {
+            return Err(Error::RemoteConfig {
+                name,
+                reason: "duplicate remote write queue name (set distinct `name`s)".into(),
+            });
+        }
+        names.push(name);
+    }
+    Ok(names)
 }
 
 impl RemoteWrite {
     /// Starts one queue per entry of `configs` over `storage`. `external_labels` are
     /// added to every series sent (series labels win; with `write_relabel_configs` they
     /// are added before relabeling, as Prometheus does). Must be called inside a tokio
-    /// runtime, which runs the senders; every queue also has a watcher thread.
+    /// runtime, which runs the senders; every queue also has a watcher thread. Fails if
+    /// any queue cannot be built.
     pub fn start(
         storage: &AgentStorage,
         configs: &[RemoteWriteConfig],
@@ -111,81 +182,136 @@ impl RemoteWrite {
             name: String::new(),
             reason: format!("remote write needs a tokio runtime: {e}"),
         })?;
-        let external: Vec<(String, String)> = external_labels
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect();
-        let mut names = BTreeSet::new();
-        let mut queues = Vec::with_capacity(configs.len());
-        for cfg in configs {
-            let name = queue_name(cfg);
-            if !names.insert(name.clone()) {
-                return Err(Error::RemoteConfig {
-                    name,
-                    reason: "duplicate remote write queue name (set distinct `name`s)".into(),
-                });
-            }
-            if cfg.round_robin_dns {
-                tracing::warn!(queue = %name, "round_robin_dns is not supported; ignored");
-            }
-            let path = storage.dir().join("remote").join(progress_file_name(&name));
-            queues.push(QueueManager::start(
-                storage,
-                cfg,
-                name,
-                path,
-                external.clone(),
-                &opts,
-                &rt,
-            )?);
+        let external = external_pairs(external_labels);
+        let names = unique_names(configs)?;
+        let rw = RemoteWrite {
+            storage: storage.clone(),
+            opts,
+            rt,
+            slots: RwLock::new(Vec::new()),
+            applying: tokio::sync::Mutex::new(()),
+            closed: AtomicBool::new(false),
+        };
+        let mut slots = Vec::with_capacity(configs.len());
+        for (cfg, name) in configs.iter().zip(names) {
+            let client = WriteClient::new(&name, cfg)?;
+            slots.push(rw.start_queue(cfg, client, name, external.clone())?);
         }
-        Ok(RemoteWrite { queues })
+        *rw.slots.write() = slots;
+        Ok(rw)
     }
 
-    /// The queue names, in configuration order.
+    fn start_queue(
+        &self,
+        cfg: &RemoteWriteConfig,
+        client: WriteClient,
+        name: String,
+        external: Vec<(String, String)>,
+    ) -> Result<Slot> {
+        if cfg.round_robin_dns {
+            tracing::warn!(queue = %name, "round_robin_dns is not supported; ignored");
+        }
+        let path = self.progress_path(&name);
+        let queue = QueueManager::start(
+            &self.storage,
+            cfg,
+            client,
+            name,
+            path,
+            external.clone(),
+            &self.opts,
+            &self.rt,
+        )?;
+        Ok(Slot::Running {
+            cfg: Box::new(cfg.clone()),
+            external,
+            queue: Arc::new(queue),
+        })
+    }
+
+    fn progress_path(&self, name: &str) -> std::path::PathBuf {
+        self.storage
+            .dir()
+            .join("remote")
+            .join(progress_file_name(name))
+    }
+
+    fn running(&self) -> Vec<Arc<QueueManager>> {
+        self.slots
+            .read()
+            .iter()
+            .filter_map(|s| s.running().cloned())
+            .collect()
+    }
+
+    /// The queue names, in configuration order (queues that could not be built too).
     pub fn queue_names(&self) -> Vec<String> {
-        self.queues.iter().map(|q| q.core.name.clone()).collect()
+        self.slots
+            .read()
+            .iter()
+            .map(|s| s.name().to_string())
+            .collect()
+    }
+
+    /// Queues that could not be built, with the reason.
+    pub fn failed_queues(&self) -> Vec<(String, String)> {
+        self.slots
+            .read()
+            .iter()
+            .filter_map(|s| match s {
+                Slot::Failed { name, error, .. } => Some((name.clone(), error.clone())),
+                Slot::Running { .. } => None,
+            })
+            .collect()
+    }
+
+    fn find(&self, name: &str) -> Option<Arc<QueueManager>> {
+        self.running().into_iter().find(|q| q.core.name == name)
     }
 
     /// The WAL position up to which queue `name` has everything acknowledged.
     pub fn acked_position(&self, name: &str) -> Option<WalPosition> {
-        self.queues
-            .iter()
-            .find(|q| q.core.name == name)
-            .map(|q| q.core.tracker.acked())
+        self.find(name).map(|q| q.core.tracker.acked())
     }
 
     /// Current number of shards of queue `name`.
     pub fn shards(&self, name: &str) -> Option<usize> {
-        self.queues
-            .iter()
-            .find(|q| q.core.name == name)
-            .map(|q| q.core.shards.current().len())
+        self.find(name).map(|q| q.core.shards.current().len())
     }
 
     /// Writes the queues' self metrics in the text format.
     pub fn render(&self, out: &mut String) {
-        let cores: Vec<&queue::QueueCore> = self.queues.iter().map(|q| q.core.as_ref()).collect();
+        let running = self.running();
+        let cores: Vec<&queue::QueueCore> = running.iter().map(|q| q.core.as_ref()).collect();
         qmetrics::render(out, &cores);
     }
 
     /// Stops every queue: no more reading, what is queued is sent within the flush
     /// deadline, the rest stays in the WAL for the next start. Idempotent.
     pub async fn shutdown(&self) {
-        futures::future::join_all(self.queues.iter().map(|q| q.shutdown())).await;
+        let _serial = self.applying.lock().await;
+        self.closed.store(true, Ordering::SeqCst);
+        let running = self.running();
+        futures::future::join_all(running.iter().map(|q| q.shutdown())).await;
     }
 }
 
 impl WalConsumers for RemoteWrite {
     fn needed_segments(&self) -> Vec<(String, u32)> {
-        self.queues
-            .iter()
-            .map(|q| (q.core.name.clone(), q.core.tracker.acked().segment))
-            .collect()
+        let mut v = Vec::new();
+        for s in self.slots.read().iter() {
+            match s {
+                Slot::Running { queue, .. } => {
+                    v.push((queue.core.name.clone(), queue.core.tracker.acked().segment));
+                }
+                Slot::Failed { name, pin, .. } => v.push((name.clone(), *pin)),
+            }
+        }
+        v
     }
 
     fn dropped_for_age(&self, name: &str, samples: u64) {
-        if let Some(q) = self.queues.iter().find(|q| q.core.name == name) {
+        if let Some(q) = self.find(name) {
             q.core.metrics.dropped_truncated.add(samples);
         }
     }

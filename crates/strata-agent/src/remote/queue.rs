@@ -263,16 +263,19 @@ pub(crate) struct QueueManager {
 }
 
 impl QueueManager {
+    /// Starts the queue with `client` (built from `cfg` by [`WriteClient::new`], so a
+    /// reload can check it before stopping the queue it replaces).
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         storage: &AgentStorage,
         cfg: &RemoteWriteConfig,
+        client: WriteClient,
         name: String,
         progress_file: std::path::PathBuf,
         external: Vec<(String, String)>,
         opts: &RemoteWriteOptions,
         rt: &Handle,
     ) -> Result<QueueManager> {
-        let client = WriteClient::new(&name, cfg)?;
         let settings = QueueSettings::from_config(&cfg.queue_config);
         let progress = ProgressFile::new(progress_file);
         let end = storage.wal_end()?;
