@@ -119,3 +119,53 @@ mod tests {
         assert_eq!(go_duration_string(5), "5ms");
     }
 }
+
+/// A duration as Prometheus' `model.Duration` prints it: each non-zero unit of
+/// y (365d), w, d, h, m, s, ms in turn (`1m`, `1h30m`, `1500ms` → `1s500ms`), `0s` for zero.
+pub fn prom_duration_string(ms: i64) -> String {
+    if ms == 0 {
+        return "0s".to_owned();
+    }
+    let (neg, mut rest) = if ms < 0 {
+        (true, ms.unsigned_abs())
+    } else {
+        (false, ms as u64)
+    };
+    const UNITS: [(&str, u64); 7] = [
+        ("y", 365 * 24 * 3_600_000),
+        ("w", 7 * 24 * 3_600_000),
+        ("d", 24 * 3_600_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+        ("ms", 1),
+    ];
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    for (name, size) in UNITS {
+        let n = rest / size;
+        if n > 0 {
+            out.push_str(&n.to_string());
+            out.push_str(name);
+            rest -= n * size;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod prom_duration_tests {
+    use super::prom_duration_string;
+
+    #[test]
+    fn prints_like_model_duration() {
+        assert_eq!(prom_duration_string(60_000), "1m");
+        assert_eq!(prom_duration_string(10_000), "10s");
+        assert_eq!(prom_duration_string(5_400_000), "1h30m");
+        assert_eq!(prom_duration_string(1_500), "1s500ms");
+        assert_eq!(prom_duration_string(0), "0s");
+        assert_eq!(prom_duration_string(14 * 24 * 3_600_000), "2w");
+    }
+}

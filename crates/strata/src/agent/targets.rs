@@ -23,8 +23,7 @@ fn label_map(l: &Labels) -> Value {
 
 /// A duration as Prometheus' `model.Duration` prints it (`1m`, `15s`).
 fn prom_duration(d: std::time::Duration) -> String {
-    strata_config::Duration::from_millis(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .to_string()
+    strata_model::duration::prom_duration_string(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn active(pool: &str, t: &Target) -> Value {
