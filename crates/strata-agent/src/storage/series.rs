@@ -42,19 +42,55 @@ pub(crate) struct Entry {
     pub last_ts: AtomicI64,
 }
 
-/// Refs of the series with one label hash (almost always one).
-enum HashRefs {
-    One(u64),
-    // Boxed so the enum stays 16 bytes: collisions are rare, map entries are not.
-    #[allow(clippy::box_collection)]
-    Many(Box<Vec<u64>>),
+/// Label hash → refs of one stripe. Almost every hash has one series, kept in `first`
+/// (16 bytes per entry); the rare others with the same hash go to `more`.
+#[derive(Default)]
+struct HashStripe {
+    first: IntMap<u64>,
+    more: IntMap<Vec<u64>>,
 }
 
-impl HashRefs {
-    fn as_slice(&self) -> &[u64] {
-        match self {
-            HashRefs::One(r) => std::slice::from_ref(r),
-            HashRefs::Many(v) => v,
+impl HashStripe {
+    fn refs(&self, hash: u64) -> impl Iterator<Item = u64> + '_ {
+        let more = if self.more.is_empty() {
+            None
+        } else {
+            self.more.get(&hash)
+        };
+        self.first
+            .get(&hash)
+            .copied()
+            .into_iter()
+            .chain(more.into_iter().flatten().copied())
+    }
+
+    fn insert(&mut self, hash: u64, r: u64) {
+        match self.first.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(r);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.more.entry(hash).or_default().push(r);
+            }
+        }
+    }
+
+    fn remove(&mut self, hash: u64, r: u64) {
+        if self.first.get(&hash) == Some(&r) {
+            let promoted = self.more.get_mut(&hash).and_then(Vec::pop);
+            match promoted {
+                Some(p) => {
+                    self.first.insert(hash, p);
+                }
+                None => {
+                    self.first.remove(&hash);
+                }
+            }
+        } else if let Some(v) = self.more.get_mut(&hash) {
+            v.retain(|&x| x != r);
+        }
+        if self.more.get(&hash).is_some_and(Vec::is_empty) {
+            self.more.remove(&hash);
         }
     }
 }
@@ -71,7 +107,7 @@ pub(crate) enum Bump {
 
 pub(crate) struct SeriesMap {
     by_ref: Box<[RwLock<IntMap<Entry>>]>,
-    by_hash: Box<[RwLock<IntMap<HashRefs>>]>,
+    by_hash: Box<[RwLock<HashStripe>]>,
     next_ref: AtomicU64,
     count: AtomicUsize,
 }
@@ -87,7 +123,7 @@ impl SeriesMap {
                 .map(|_| RwLock::new(IntMap::default()))
                 .collect(),
             by_hash: (0..STRIPES)
-                .map(|_| RwLock::new(IntMap::default()))
+                .map(|_| RwLock::new(HashStripe::default()))
                 .collect(),
             next_ref: AtomicU64::new(0),
             count: AtomicUsize::new(0),
@@ -143,8 +179,8 @@ impl SeriesMap {
         }
     }
 
-    fn find(&self, refs: &[u64], labels: &Labels) -> Option<u64> {
-        refs.iter().copied().find(|&r| {
+    fn find(&self, mut refs: impl Iterator<Item = u64>, labels: &Labels) -> Option<u64> {
+        refs.find(|&r| {
             self.by_ref[stripe(r)]
                 .read()
                 .get(&r)
@@ -157,15 +193,11 @@ impl SeriesMap {
     pub fn get_or_create(&self, labels: &Labels, want_ref: Option<u64>) -> (u64, bool) {
         let hash = labels.hash();
         let hstripe = &self.by_hash[stripe(hash)];
-        if let Some(refs) = hstripe.read().get(&hash)
-            && let Some(r) = self.find(refs.as_slice(), labels)
-        {
+        if let Some(r) = self.find(hstripe.read().refs(hash), labels) {
             return (r, false);
         }
         let mut hmap = hstripe.write();
-        if let Some(refs) = hmap.get(&hash)
-            && let Some(r) = self.find(refs.as_slice(), labels)
-        {
+        if let Some(r) = self.find(hmap.refs(hash), labels) {
             return (r, false);
         }
         let r = match want_ref {
@@ -182,16 +214,7 @@ impl SeriesMap {
                 last_ts: AtomicI64::new(i64::MIN),
             },
         );
-        match hmap.get_mut(&hash) {
-            None => {
-                hmap.insert(hash, HashRefs::One(r));
-            }
-            Some(HashRefs::One(other)) => {
-                let other = *other;
-                hmap.insert(hash, HashRefs::Many(Box::new(vec![other, r])));
-            }
-            Some(HashRefs::Many(v)) => v.push(r),
-        }
+        hmap.insert(hash, r);
         self.count.fetch_add(1, Ordering::Relaxed);
         (r, true)
     }
@@ -216,17 +239,7 @@ impl SeriesMap {
                     continue;
                 }
                 rmap.remove(&r);
-                let now_empty = match hmap.get_mut(&hash) {
-                    Some(HashRefs::One(x)) => *x == r,
-                    Some(HashRefs::Many(v)) => {
-                        v.retain(|&x| x != r);
-                        v.is_empty()
-                    }
-                    None => false,
-                };
-                if now_empty {
-                    hmap.remove(&hash);
-                }
+                hmap.remove(hash, r);
                 removed += 1;
                 self.count.fetch_sub(1, Ordering::Relaxed);
             }
@@ -282,6 +295,23 @@ mod tests {
         // Re-created with a new ref.
         let (b2, new) = m.get_or_create(&l("b"), None);
         assert!(new && b2 > b);
+    }
+
+    #[test]
+    fn series_sharing_a_label_hash() {
+        let mut h = HashStripe::default();
+        h.insert(7, 1);
+        h.insert(7, 2);
+        h.insert(7, 3);
+        assert_eq!(h.refs(7).collect::<Vec<_>>(), [1, 2, 3]);
+        h.remove(7, 1);
+        assert_eq!(h.refs(7).collect::<Vec<_>>(), [3, 2]);
+        h.remove(7, 2);
+        assert_eq!(h.refs(7).collect::<Vec<_>>(), [3]);
+        assert!(h.more.is_empty());
+        h.remove(7, 3);
+        assert_eq!(h.refs(7).count(), 0);
+        assert!(h.first.is_empty());
     }
 
     #[test]
