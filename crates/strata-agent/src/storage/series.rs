@@ -105,25 +105,72 @@ pub(crate) enum Bump {
     Missing,
 }
 
+/// One lock stripe on its own cache lines: readers of neighbouring stripes on other
+/// cores do not invalidate each other's lock word.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Bits of a ref below its stripe number: runs of 256 consecutive refs share a stripe.
+const RUN_BITS: u32 = 8;
+
+/// Hasher of refs within their stripe: the ref without its stripe bits, so that
+/// consecutive refs (a target's series, created in the order of its lines) sit in
+/// consecutive buckets and a scrape walks the table almost sequentially.
+#[derive(Default)]
+pub(crate) struct RefHasher(u64);
+
+impl Hasher for RefHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, r: u64) {
+        let stripe_bits = STRIPES.trailing_zeros();
+        let low = r & ((1 << RUN_BITS) - 1);
+        self.0 = ((r >> (RUN_BITS + stripe_bits)) << RUN_BITS) | low;
+    }
+}
+
+type RefMap = HashMap<u64, Entry, BuildHasherDefault<RefHasher>>;
+
 pub(crate) struct SeriesMap {
-    by_ref: Box<[RwLock<IntMap<Entry>>]>,
-    by_hash: Box<[RwLock<HashStripe>]>,
+    by_ref: Box<[Padded<RwLock<RefMap>>]>,
+    by_hash: Box<[Padded<RwLock<HashStripe>>]>,
     next_ref: AtomicU64,
     count: AtomicUsize,
 }
 
+/// The stripe of a label hash.
 fn stripe(x: u64) -> usize {
     (x as usize) & (STRIPES - 1)
+}
+
+/// The stripe of a series ref.
+fn ref_stripe(r: u64) -> usize {
+    ((r >> RUN_BITS) as usize) & (STRIPES - 1)
 }
 
 impl SeriesMap {
     pub fn new() -> Self {
         SeriesMap {
             by_ref: (0..STRIPES)
-                .map(|_| RwLock::new(IntMap::default()))
+                .map(|_| Padded(RwLock::new(RefMap::default())))
                 .collect(),
             by_hash: (0..STRIPES)
-                .map(|_| RwLock::new(HashStripe::default()))
+                .map(|_| Padded(RwLock::new(HashStripe::default())))
                 .collect(),
             next_ref: AtomicU64::new(0),
             count: AtomicUsize::new(0),
@@ -140,19 +187,19 @@ impl SeriesMap {
     }
 
     pub fn labels(&self, r: u64) -> Option<Labels> {
-        self.by_ref[stripe(r)]
+        self.by_ref[ref_stripe(r)]
             .read()
             .get(&r)
             .map(|e| e.labels.clone())
     }
 
     pub fn contains(&self, r: u64) -> bool {
-        self.by_ref[stripe(r)].read().contains_key(&r)
+        self.by_ref[ref_stripe(r)].read().contains_key(&r)
     }
 
     /// Accepts timestamp `t` for series `r` if it is after the newest one.
     pub fn bump(&self, r: u64, t: i64) -> Bump {
-        let stripe = self.by_ref[stripe(r)].read();
+        let stripe = self.by_ref[ref_stripe(r)].read();
         let Some(e) = stripe.get(&r) else {
             return Bump::Missing;
         };
@@ -161,7 +208,7 @@ impl SeriesMap {
 
     /// Puts back `prev` as the newest timestamp of `r` if it is still `t` (rollback).
     pub fn restore(&self, r: u64, t: i64, prev: i64) {
-        if let Some(e) = self.by_ref[stripe(r)].read().get(&r) {
+        if let Some(e) = self.by_ref[ref_stripe(r)].read().get(&r) {
             let _ = e
                 .last_ts
                 .compare_exchange(t, prev, Ordering::Relaxed, Ordering::Relaxed);
@@ -170,7 +217,7 @@ impl SeriesMap {
 
     /// Raises the newest timestamp of `r` to `t` (replay).
     pub fn observe(&self, r: u64, t: i64) -> bool {
-        match self.by_ref[stripe(r)].read().get(&r) {
+        match self.by_ref[ref_stripe(r)].read().get(&r) {
             Some(e) => {
                 e.last_ts.fetch_max(t, Ordering::Relaxed);
                 true
@@ -181,7 +228,7 @@ impl SeriesMap {
 
     fn find(&self, mut refs: impl Iterator<Item = u64>, labels: &Labels) -> Option<u64> {
         refs.find(|&r| {
-            self.by_ref[stripe(r)]
+            self.by_ref[ref_stripe(r)]
                 .read()
                 .get(&r)
                 .is_some_and(|e| e.labels == *labels)
@@ -207,7 +254,7 @@ impl SeriesMap {
             }
             None => self.next_ref.fetch_add(1, Ordering::Relaxed) + 1,
         };
-        self.by_ref[stripe(r)].write().insert(
+        self.by_ref[ref_stripe(r)].write().insert(
             r,
             Entry {
                 labels: labels.clone(),
@@ -312,6 +359,21 @@ mod tests {
         h.remove(7, 3);
         assert_eq!(h.refs(7).count(), 0);
         assert!(h.first.is_empty());
+    }
+
+    #[test]
+    fn consecutive_refs_get_consecutive_keys_within_a_stripe() {
+        let key = |r: u64| {
+            let mut h = RefHasher::default();
+            h.write_u64(r);
+            h.finish()
+        };
+        let mut seen = std::collections::HashSet::new();
+        for r in 0..200_000u64 {
+            assert!(seen.insert((ref_stripe(r), key(r))), "ref {r} collides");
+        }
+        assert_eq!(ref_stripe(1000), ref_stripe(1001));
+        assert_eq!(key(1001), key(1000) + 1);
     }
 
     #[test]
