@@ -4,9 +4,15 @@
 //!
 //! Entries live in a slab addressed by index so the staleness lists are plain index
 //! vectors: a steady-state scrape (every series already cached) allocates nothing.
+//!
+//! Series texts are not kept: a text is known by 96 bits of its seeded XXH3-128 hash (64
+//! bits index a map, 32 more confirm the entry), which takes a fraction of the memory of
+//! the text itself. Two texts whose index halves collide are told apart by keeping the
+//! later one by its full text.
 
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use strata_model::Labels;
 
@@ -41,6 +47,86 @@ impl BuildHasher for SeededXxh3 {
     }
 }
 
+/// Hasher of keys that are already uniformly distributed hashes.
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map keyed by series text that stores the text's 128-bit hash instead of the text.
+struct TextMap<V> {
+    seed: u64,
+    /// First hash half → (32 bits of the second half, value).
+    main: HashMap<u64, (u32, V), BuildHasherDefault<KeyHasher>>,
+    /// Texts whose first half is taken by another text (practically never).
+    overflow: HashMap<Box<str>, V, SeededXxh3>,
+}
+
+impl<V> TextMap<V> {
+    fn new(seed: SeededXxh3) -> Self {
+        TextMap {
+            seed: seed.0,
+            main: HashMap::default(),
+            overflow: HashMap::with_hasher(seed),
+        }
+    }
+
+    fn hash(&self, text: &str) -> (u64, u32) {
+        let h = xxhash_rust::xxh3::xxh3_128_with_seed(text.as_bytes(), self.seed);
+        (h as u64, (h >> 64) as u32)
+    }
+
+    fn len(&self) -> usize {
+        self.main.len() + self.overflow.len()
+    }
+
+    fn get_mut(&mut self, text: &str) -> Option<&mut V> {
+        let (key, check) = self.hash(text);
+        if self.overflow.is_empty() {
+            return match self.main.get_mut(&key) {
+                Some((c, v)) if *c == check => Some(v),
+                _ => None,
+            };
+        }
+        match self.main.get_mut(&key) {
+            Some((c, v)) if *c == check => Some(v),
+            _ => self.overflow.get_mut(text),
+        }
+    }
+
+    /// Inserts or replaces; returns the value replaced.
+    fn insert(&mut self, text: &str, v: V) -> Option<V> {
+        let (key, check) = self.hash(text);
+        match self.main.entry(key) {
+            MapEntry::Vacant(e) => {
+                e.insert((check, v));
+                None
+            }
+            MapEntry::Occupied(mut e) if e.get().0 == check => {
+                Some(std::mem::replace(&mut e.get_mut().1, v))
+            }
+            MapEntry::Occupied(_) => self.overflow.insert(text.into(), v),
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&mut V) -> bool) {
+        self.main.retain(|_, (_, v)| keep(v));
+        self.overflow.retain(|_, v| keep(v));
+    }
+}
+
 /// One cached series.
 #[derive(Debug, Clone)]
 pub struct CacheEntry {
@@ -58,10 +144,10 @@ pub struct CacheEntry {
 pub struct ScrapeCache {
     iter: u64,
     successful_count: usize,
-    index: HashMap<Box<str>, u32, SeededXxh3>,
+    index: TextMap<u32>,
     slots: Vec<CacheEntry>,
     free: Vec<u32>,
-    dropped: HashMap<Box<str>, u64, SeededXxh3>,
+    dropped: TextMap<u64>,
     cur: Vec<u32>,
     prev: Vec<u32>,
     scratch_refs: HashSet<u64>,
@@ -89,10 +175,10 @@ impl ScrapeCache {
         ScrapeCache {
             iter: 0,
             successful_count: 0,
-            index: HashMap::with_hasher(h),
+            index: TextMap::new(h),
             slots: Vec::new(),
             free: Vec::new(),
-            dropped: HashMap::with_hasher(h),
+            dropped: TextMap::new(h),
             cur: Vec::new(),
             prev: Vec::new(),
             scratch_refs: HashSet::new(),
@@ -105,13 +191,13 @@ impl ScrapeCache {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.index.len() == 0
     }
 
     /// The entry of `text`, marking it seen; the flag says it was already seen in this
     /// scrape (a duplicate line).
     pub fn get(&mut self, text: &str) -> Option<(u32, bool)> {
-        let idx = *self.index.get(text)?;
+        let idx = *self.index.get_mut(text)?;
         let e = &mut self.slots[idx as usize];
         let again = e.last_iter == self.iter;
         e.last_iter = self.iter;
@@ -145,7 +231,7 @@ impl ScrapeCache {
                 (self.slots.len() - 1) as u32
             }
         };
-        if let Some(old) = self.index.insert(text.into(), idx) {
+        if let Some(old) = self.index.insert(text, idx) {
             // Not reachable through the scrape loop, which looks up before adding.
             self.free.push(old);
         }
@@ -164,7 +250,7 @@ impl ScrapeCache {
     }
 
     pub fn add_dropped(&mut self, text: &str) {
-        self.dropped.insert(text.into(), self.iter);
+        self.dropped.insert(text, self.iter);
     }
 
     /// Records that the entry's series got a sample in this scrape.
@@ -218,7 +304,7 @@ impl ScrapeCache {
             let slots = &self.slots;
             let free = &mut self.free;
             let before = free.len();
-            self.index.retain(|_, idx| {
+            self.index.retain(|idx| {
                 let keep = slots[*idx as usize].last_iter == iter;
                 if !keep {
                     free.push(*idx);
@@ -229,7 +315,7 @@ impl ScrapeCache {
                 // Release the labels of freed slots.
                 self.slots[*i as usize].labels = Labels::empty();
             }
-            self.dropped.retain(|_, it| *it == iter);
+            self.dropped.retain(|it| *it == iter);
             // Vectors grown by doubling hold up to twice what a steady target needs.
             let used = self.slots.len();
             fit(&mut self.slots, used);
@@ -296,6 +382,24 @@ mod tests {
         c.get("a{x=\"1\"}").unwrap();
         c.track(a);
         assert!(c.stale_series().is_empty());
+    }
+
+    #[test]
+    fn colliding_index_halves_are_told_apart_by_text() {
+        let mut m: TextMap<u32> = TextMap::new(SeededXxh3(7));
+        m.insert("a", 1);
+        // Forge a collision: another text under "a"'s first half.
+        let (key, _) = m.hash("a");
+        let (_, check_b) = m.hash("b");
+        m.main.insert(key, (check_b, 2));
+        assert_eq!(m.get_mut("a"), None);
+        assert_eq!(m.insert("a", 3), None);
+        assert_eq!(m.overflow.len(), 1);
+        assert_eq!(m.get_mut("a"), Some(&mut 3));
+        assert_eq!(m.len(), 2);
+        m.retain(|v| *v != 3);
+        assert_eq!(m.get_mut("a"), None);
+        assert_eq!(m.len(), 1);
     }
 
     #[test]

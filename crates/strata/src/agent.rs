@@ -31,8 +31,10 @@ pub(crate) struct Web {
 }
 
 pub fn run(args: AgentArgs) -> anyhow::Result<()> {
+    crate::alloc::lean_thread();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_start(crate::alloc::lean_thread)
         .build()
         .context("starting the runtime")?;
     rt.block_on(serve(args))

@@ -26,3 +26,37 @@ pub static malloc_conf: &u8 = &MALLOC_CONF[0];
 #[cfg(not(target_env = "msvc"))]
 const MALLOC_CONF: &[u8] =
     b"background_thread:true,max_background_threads:1,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+
+/// Makes the calling thread allocate from arena 0 without a thread cache. For processes
+/// whose steady state allocates little (`strata agent`: scrapes reuse their buffers), this
+/// keeps memory from being spread over per-thread caches and per-CPU arenas (about 2 MB
+/// less RSS on the agent benchmark, no measurable CPU cost). Errors are ignored: the
+/// defaults stay.
+#[cfg(not(target_env = "msvc"))]
+#[allow(unsafe_code)]
+pub fn lean_thread() {
+    let no_tcache = false;
+    let arena: std::ffi::c_uint = 0;
+    // SAFETY: `mallctl` is given NUL-terminated names of writable settings and pointers
+    // to values of the types jemalloc documents for them (`bool`, `unsigned`), with
+    // their sizes; no old value is read (null `oldp`/`oldlenp`).
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"thread.tcache.enabled".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            (&raw const no_tcache).cast_mut().cast(),
+            std::mem::size_of::<bool>(),
+        );
+        tikv_jemalloc_sys::mallctl(
+            c"thread.arena".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            (&raw const arena).cast_mut().cast(),
+            std::mem::size_of::<std::ffi::c_uint>(),
+        );
+    }
+}
+
+#[cfg(target_env = "msvc")]
+pub fn lean_thread() {}

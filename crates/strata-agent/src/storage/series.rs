@@ -42,19 +42,55 @@ pub(crate) struct Entry {
     pub last_ts: AtomicI64,
 }
 
-/// Refs of the series with one label hash (almost always one).
-enum HashRefs {
-    One(u64),
-    // Boxed so the enum stays 16 bytes: collisions are rare, map entries are not.
-    #[allow(clippy::box_collection)]
-    Many(Box<Vec<u64>>),
+/// Label hash → refs of one stripe. Almost every hash has one series, kept in `first`
+/// (16 bytes per entry); the rare others with the same hash go to `more`.
+#[derive(Default)]
+struct HashStripe {
+    first: IntMap<u64>,
+    more: IntMap<Vec<u64>>,
 }
 
-impl HashRefs {
-    fn as_slice(&self) -> &[u64] {
-        match self {
-            HashRefs::One(r) => std::slice::from_ref(r),
-            HashRefs::Many(v) => v,
+impl HashStripe {
+    fn refs(&self, hash: u64) -> impl Iterator<Item = u64> + '_ {
+        let more = if self.more.is_empty() {
+            None
+        } else {
+            self.more.get(&hash)
+        };
+        self.first
+            .get(&hash)
+            .copied()
+            .into_iter()
+            .chain(more.into_iter().flatten().copied())
+    }
+
+    fn insert(&mut self, hash: u64, r: u64) {
+        match self.first.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(r);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.more.entry(hash).or_default().push(r);
+            }
+        }
+    }
+
+    fn remove(&mut self, hash: u64, r: u64) {
+        if self.first.get(&hash) == Some(&r) {
+            let promoted = self.more.get_mut(&hash).and_then(Vec::pop);
+            match promoted {
+                Some(p) => {
+                    self.first.insert(hash, p);
+                }
+                None => {
+                    self.first.remove(&hash);
+                }
+            }
+        } else if let Some(v) = self.more.get_mut(&hash) {
+            v.retain(|&x| x != r);
+        }
+        if self.more.get(&hash).is_some_and(Vec::is_empty) {
+            self.more.remove(&hash);
         }
     }
 }
@@ -69,25 +105,72 @@ pub(crate) enum Bump {
     Missing,
 }
 
+/// One lock stripe on its own cache lines: readers of neighbouring stripes on other
+/// cores do not invalidate each other's lock word.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Bits of a ref below its stripe number: runs of 256 consecutive refs share a stripe.
+const RUN_BITS: u32 = 8;
+
+/// Hasher of refs within their stripe: the ref without its stripe bits, so that
+/// consecutive refs (a target's series, created in the order of its lines) sit in
+/// consecutive buckets and a scrape walks the table almost sequentially.
+#[derive(Default)]
+pub(crate) struct RefHasher(u64);
+
+impl Hasher for RefHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, r: u64) {
+        let stripe_bits = STRIPES.trailing_zeros();
+        let low = r & ((1 << RUN_BITS) - 1);
+        self.0 = ((r >> (RUN_BITS + stripe_bits)) << RUN_BITS) | low;
+    }
+}
+
+type RefMap = HashMap<u64, Entry, BuildHasherDefault<RefHasher>>;
+
 pub(crate) struct SeriesMap {
-    by_ref: Box<[RwLock<IntMap<Entry>>]>,
-    by_hash: Box<[RwLock<IntMap<HashRefs>>]>,
+    by_ref: Box<[Padded<RwLock<RefMap>>]>,
+    by_hash: Box<[Padded<RwLock<HashStripe>>]>,
     next_ref: AtomicU64,
     count: AtomicUsize,
 }
 
+/// The stripe of a label hash.
 fn stripe(x: u64) -> usize {
     (x as usize) & (STRIPES - 1)
+}
+
+/// The stripe of a series ref.
+fn ref_stripe(r: u64) -> usize {
+    ((r >> RUN_BITS) as usize) & (STRIPES - 1)
 }
 
 impl SeriesMap {
     pub fn new() -> Self {
         SeriesMap {
             by_ref: (0..STRIPES)
-                .map(|_| RwLock::new(IntMap::default()))
+                .map(|_| Padded(RwLock::new(RefMap::default())))
                 .collect(),
             by_hash: (0..STRIPES)
-                .map(|_| RwLock::new(IntMap::default()))
+                .map(|_| Padded(RwLock::new(HashStripe::default())))
                 .collect(),
             next_ref: AtomicU64::new(0),
             count: AtomicUsize::new(0),
@@ -104,19 +187,19 @@ impl SeriesMap {
     }
 
     pub fn labels(&self, r: u64) -> Option<Labels> {
-        self.by_ref[stripe(r)]
+        self.by_ref[ref_stripe(r)]
             .read()
             .get(&r)
             .map(|e| e.labels.clone())
     }
 
     pub fn contains(&self, r: u64) -> bool {
-        self.by_ref[stripe(r)].read().contains_key(&r)
+        self.by_ref[ref_stripe(r)].read().contains_key(&r)
     }
 
     /// Accepts timestamp `t` for series `r` if it is after the newest one.
     pub fn bump(&self, r: u64, t: i64) -> Bump {
-        let stripe = self.by_ref[stripe(r)].read();
+        let stripe = self.by_ref[ref_stripe(r)].read();
         let Some(e) = stripe.get(&r) else {
             return Bump::Missing;
         };
@@ -125,7 +208,7 @@ impl SeriesMap {
 
     /// Puts back `prev` as the newest timestamp of `r` if it is still `t` (rollback).
     pub fn restore(&self, r: u64, t: i64, prev: i64) {
-        if let Some(e) = self.by_ref[stripe(r)].read().get(&r) {
+        if let Some(e) = self.by_ref[ref_stripe(r)].read().get(&r) {
             let _ = e
                 .last_ts
                 .compare_exchange(t, prev, Ordering::Relaxed, Ordering::Relaxed);
@@ -134,7 +217,7 @@ impl SeriesMap {
 
     /// Raises the newest timestamp of `r` to `t` (replay).
     pub fn observe(&self, r: u64, t: i64) -> bool {
-        match self.by_ref[stripe(r)].read().get(&r) {
+        match self.by_ref[ref_stripe(r)].read().get(&r) {
             Some(e) => {
                 e.last_ts.fetch_max(t, Ordering::Relaxed);
                 true
@@ -143,9 +226,9 @@ impl SeriesMap {
         }
     }
 
-    fn find(&self, refs: &[u64], labels: &Labels) -> Option<u64> {
-        refs.iter().copied().find(|&r| {
-            self.by_ref[stripe(r)]
+    fn find(&self, mut refs: impl Iterator<Item = u64>, labels: &Labels) -> Option<u64> {
+        refs.find(|&r| {
+            self.by_ref[ref_stripe(r)]
                 .read()
                 .get(&r)
                 .is_some_and(|e| e.labels == *labels)
@@ -157,15 +240,11 @@ impl SeriesMap {
     pub fn get_or_create(&self, labels: &Labels, want_ref: Option<u64>) -> (u64, bool) {
         let hash = labels.hash();
         let hstripe = &self.by_hash[stripe(hash)];
-        if let Some(refs) = hstripe.read().get(&hash)
-            && let Some(r) = self.find(refs.as_slice(), labels)
-        {
+        if let Some(r) = self.find(hstripe.read().refs(hash), labels) {
             return (r, false);
         }
         let mut hmap = hstripe.write();
-        if let Some(refs) = hmap.get(&hash)
-            && let Some(r) = self.find(refs.as_slice(), labels)
-        {
+        if let Some(r) = self.find(hmap.refs(hash), labels) {
             return (r, false);
         }
         let r = match want_ref {
@@ -175,23 +254,14 @@ impl SeriesMap {
             }
             None => self.next_ref.fetch_add(1, Ordering::Relaxed) + 1,
         };
-        self.by_ref[stripe(r)].write().insert(
+        self.by_ref[ref_stripe(r)].write().insert(
             r,
             Entry {
                 labels: labels.clone(),
                 last_ts: AtomicI64::new(i64::MIN),
             },
         );
-        match hmap.get_mut(&hash) {
-            None => {
-                hmap.insert(hash, HashRefs::One(r));
-            }
-            Some(HashRefs::One(other)) => {
-                let other = *other;
-                hmap.insert(hash, HashRefs::Many(Box::new(vec![other, r])));
-            }
-            Some(HashRefs::Many(v)) => v.push(r),
-        }
+        hmap.insert(hash, r);
         self.count.fetch_add(1, Ordering::Relaxed);
         (r, true)
     }
@@ -216,17 +286,7 @@ impl SeriesMap {
                     continue;
                 }
                 rmap.remove(&r);
-                let now_empty = match hmap.get_mut(&hash) {
-                    Some(HashRefs::One(x)) => *x == r,
-                    Some(HashRefs::Many(v)) => {
-                        v.retain(|&x| x != r);
-                        v.is_empty()
-                    }
-                    None => false,
-                };
-                if now_empty {
-                    hmap.remove(&hash);
-                }
+                hmap.remove(hash, r);
                 removed += 1;
                 self.count.fetch_sub(1, Ordering::Relaxed);
             }
@@ -282,6 +342,38 @@ mod tests {
         // Re-created with a new ref.
         let (b2, new) = m.get_or_create(&l("b"), None);
         assert!(new && b2 > b);
+    }
+
+    #[test]
+    fn series_sharing_a_label_hash() {
+        let mut h = HashStripe::default();
+        h.insert(7, 1);
+        h.insert(7, 2);
+        h.insert(7, 3);
+        assert_eq!(h.refs(7).collect::<Vec<_>>(), [1, 2, 3]);
+        h.remove(7, 1);
+        assert_eq!(h.refs(7).collect::<Vec<_>>(), [3, 2]);
+        h.remove(7, 2);
+        assert_eq!(h.refs(7).collect::<Vec<_>>(), [3]);
+        assert!(h.more.is_empty());
+        h.remove(7, 3);
+        assert_eq!(h.refs(7).count(), 0);
+        assert!(h.first.is_empty());
+    }
+
+    #[test]
+    fn consecutive_refs_get_consecutive_keys_within_a_stripe() {
+        let key = |r: u64| {
+            let mut h = RefHasher::default();
+            h.write_u64(r);
+            h.finish()
+        };
+        let mut seen = std::collections::HashSet::new();
+        for r in 0..200_000u64 {
+            assert!(seen.insert((ref_stripe(r), key(r))), "ref {r} collides");
+        }
+        assert_eq!(ref_stripe(1000), ref_stripe(1001));
+        assert_eq!(key(1001), key(1000) + 1);
     }
 
     #[test]
