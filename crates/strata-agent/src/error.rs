@@ -22,6 +22,11 @@ pub enum Error {
     #[error("empty label set")]
     EmptyLabels,
 
+    /// A series ref came without labels and the series is gone (garbage-collected):
+    /// the caller appends again with the labels.
+    #[error("unknown series ref {0}")]
+    UnknownRef(u64),
+
     /// As in Prometheus' agent, a sample not after the newest one of its series is out of
     /// order (there is no out-of-order window). Cheap to build: scrapes can hit it often.
     #[error("out of order sample for series ref {series_ref}: timestamp {t} is not after {latest}")]

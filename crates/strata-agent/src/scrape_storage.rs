@@ -19,10 +19,10 @@ struct ScrapeAgentAppender(AgentAppender);
 /// Out of order (which in the agent includes a repeated timestamp) is a per-sample
 /// condition the scrape counts; anything else fails the scrape.
 fn append_error(e: Error) -> AppendError {
-    if e.is_out_of_order() {
-        AppendError::OutOfOrder
-    } else {
-        AppendError::Storage(e.to_string())
+    match e {
+        Error::UnknownRef(_) => AppendError::UnknownRef,
+        e if e.is_out_of_order() => AppendError::OutOfOrder,
+        e => AppendError::Storage(e.to_string()),
     }
 }
 
@@ -80,5 +80,11 @@ mod tests {
             app.append(None, &Labels::empty(), 3000, 1.0),
             Err(AppendError::Storage(_))
         ));
+        // A cached ref without labels: fine while the series lives, UnknownRef after.
+        assert_eq!(app.append(Some(r), &Labels::empty(), 3000, 3.0), Ok(r));
+        assert_eq!(
+            app.append(Some(r + 100), &Labels::empty(), 3000, 3.0),
+            Err(AppendError::UnknownRef)
+        );
     }
 }

@@ -7,7 +7,9 @@ use strata_config::ScrapeProtocol;
 use strata_model::labels::NameValidation;
 use strata_model::{Labels, is_stale_nan, stale_nan};
 use strata_relabel::RelabelConfig;
-use strata_textparse::{Entry, Format, Parser, samples_to_labels};
+use std::borrow::Cow;
+
+use strata_textparse::{Entry, Format, LabelPairs, Parser, samples_to_labels};
 
 use crate::appender::{AppendError, ScrapeAppender};
 use crate::cache::ScrapeCache;
@@ -130,17 +132,28 @@ impl Limited<'_> {
         }
         self.app.append(r, l, t, v).map_err(AddError::Append)
     }
+
+    /// Appends a sample whose ref the storage did not know any more, with its labels
+    /// (already counted and checked by [`Limited::append`]).
+    fn append_again(&mut self, l: &Labels, t: i64, v: f64) -> Result<u64, AddError> {
+        self.app.append(None, l, t, v).map_err(AddError::Append)
+    }
 }
 
-/// Writes stale markers for the series of the previous scrape missing from this one.
+/// Writes stale markers for the series of the previous scrape missing from this one
+/// (by ref; a series the storage dropped already needs none).
 fn update_stale_markers(
     cache: &mut ScrapeCache,
-    mut append: impl FnMut(u64, &Labels) -> Result<(), AddError>,
+    mut append: impl FnMut(u64) -> Result<(), AddError>,
 ) -> Result<(), String> {
-    for (r, labels) in cache.stale_series() {
-        match append(r, &labels) {
+    for r in cache.stale_series() {
+        match append(r) {
             Ok(())
-            | Err(AddError::Append(AppendError::OutOfOrder | AppendError::DuplicateTimestamp)) => {}
+            | Err(AddError::Append(
+                AppendError::OutOfOrder
+                | AppendError::DuplicateTimestamp
+                | AppendError::UnknownRef,
+            )) => {}
             Err(AddError::Append(e)) => return Err(e.to_string()),
             Err(AddError::SampleLimit) => return Err(SAMPLE_LIMIT_ERROR.to_owned()),
         }
@@ -155,8 +168,9 @@ pub fn append_empty(
     app: &mut dyn ScrapeAppender,
     ts: i64,
 ) -> Result<(), String> {
-    let r = update_stale_markers(cache, |r, l| {
-        app.append(Some(r), l, ts, stale_nan())
+    let no_labels = Labels::empty();
+    let r = update_stale_markers(cache, |r| {
+        app.append(Some(r), &no_labels, ts, stale_nan())
             .map(|_| ())
             .map_err(AddError::Append)
     });
@@ -276,8 +290,10 @@ pub fn append_body(
         );
     }
     if result.is_ok() {
-        result = update_stale_markers(&mut st.cache, |r, l| {
-            app.append(Some(r), l, default_ts, stale_nan()).map(|_| ())
+        let no_labels = Labels::empty();
+        result = update_stale_markers(&mut st.cache, |r| {
+            app.append(Some(r), &no_labels, default_ts, stale_nan())
+                .map(|_| ())
         });
         if result.is_ok() {
             st.cache.iter_done(true);
@@ -300,8 +316,37 @@ fn classify(
         Err(AddError::Append(AppendError::DuplicateTimestamp)) => errs.duplicate += 1,
         Err(AddError::Append(AppendError::OutOfBounds)) => errs.out_of_bounds += 1,
         Err(AddError::Append(AppendError::Storage(e))) => return Err(e),
+        Err(AddError::Append(e @ AppendError::UnknownRef)) => return Err(e.to_string()),
     }
     Ok(None)
+}
+
+/// The final labels of a sample line (target labels, honor_labels and
+/// `metric_relabel_configs` applied); `None` when relabeling drops it.
+#[allow(clippy::too_many_arguments)]
+fn derive_labels(
+    mutator: &mut Mutator,
+    opts: &AppendOptions,
+    target_labels: &Labels,
+    raw: &str,
+    parsed: Option<(Cow<'_, str>, LabelPairs<'_>)>,
+    format: Format,
+    line_no: usize,
+) -> Result<Option<Labels>, String> {
+    let (name, pairs) = match parsed {
+        Some(p) => p,
+        None => match full_parse(raw, format, line_no)? {
+            Some(Entry::Sample { name, labels, .. }) => (name, labels),
+            _ => return Err(format!("line {line_no}: expected a sample")),
+        },
+    };
+    let scraped = samples_to_labels(&name, &pairs).map_err(|e| format!("line {line_no}: {e}"))?;
+    Ok(mutator.mutate_sample_labels(
+        &scraped,
+        target_labels,
+        opts.honor_labels,
+        &opts.metric_relabel_configs,
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -318,6 +363,7 @@ fn append_lines(
     sample_limit_hit: &mut bool,
 ) -> Result<(), String> {
     let om = format == Format::OpenMetrics;
+    let no_labels = Labels::empty();
     let mut rest = text;
     let mut line_no = 0usize;
     let mut eof = false;
@@ -381,61 +427,53 @@ fn append_lines(
         };
         let t = ts.unwrap_or(default_ts);
         let track = ts.is_none() || opts.track_timestamps_staleness;
-        let cache = &mut st.cache;
         // A series text is either cached or dropped, never both: look up the common
         // case first.
-        match series_text.and_then(|s| cache.get(s)) {
-            Some((idx, again)) => {
-                let e = cache.entry(idx);
-                let old_ref = e.series_ref;
-                let res = if again && ts.is_none() {
-                    Err(AddError::Append(AppendError::DuplicateTimestamp))
-                } else {
-                    app.append(Some(old_ref), &e.labels, t, value)
-                };
-                if let Some(r) = classify(res, errs, sample_limit_hit)? {
-                    if r != old_ref {
-                        cache.update_ref(idx, r);
-                    }
-                    if track {
-                        cache.track(idx);
-                    }
-                }
-            }
-            None if series_text.is_some_and(|s| cache.is_dropped(s)) => continue,
-            None => {
-                let (name, pairs) = match parsed.take() {
-                    Some(p) => p,
-                    None => match full_parse(raw, format, line_no)? {
-                        Some(Entry::Sample { name, labels, .. }) => (name, labels),
-                        _ => return Err(format!("line {line_no}: expected a sample")),
-                    },
-                };
-                let scraped =
-                    samples_to_labels(&name, &pairs).map_err(|e| format!("line {line_no}: {e}"))?;
-                let Some(labels) = st.mutator.mutate_sample_labels(
-                    &scraped,
-                    target_labels,
-                    opts.honor_labels,
-                    &opts.metric_relabel_configs,
-                ) else {
-                    if let Some(s) = series_text {
-                        cache.add_dropped(s);
-                    }
+        let hit = series_text.and_then(|s| st.cache.get(s));
+        if let Some((idx, again)) = hit {
+            let old_ref = st.cache.entry(idx).series_ref;
+            let mut res = if again && ts.is_none() {
+                Err(AddError::Append(AppendError::DuplicateTimestamp))
+            } else {
+                app.append(Some(old_ref), &no_labels, t, value)
+            };
+            if let Err(AddError::Append(AppendError::UnknownRef)) = res {
+                // The storage dropped the series since: derive its labels again.
+                let labels = derive_labels(&mut st.mutator, opts, target_labels, raw, parsed.take(), format, line_no)?;
+                let Some(labels) = labels else {
                     continue;
                 };
-                check_series(&labels, opts.validation, opts.label_limits)?;
-                let res = app.append(None, &labels, t, value);
-                if let Some(r) = classify(res, errs, sample_limit_hit)?
-                    && let Some(s) = series_text
-                {
-                    let idx = cache.add(s, labels, r);
-                    if track {
-                        cache.track(idx);
-                    }
-                    if !*sample_limit_hit {
-                        counts.series_added += 1;
-                    }
+                res = app.append_again(&labels, t, value);
+            }
+            if let Some(r) = classify(res, errs, sample_limit_hit)? {
+                if r != old_ref {
+                    st.cache.update_ref(idx, r);
+                }
+                if track {
+                    st.cache.track(idx);
+                }
+            }
+        } else if series_text.is_some_and(|s| st.cache.is_dropped(s)) {
+            continue;
+        } else {
+            let labels = derive_labels(&mut st.mutator, opts, target_labels, raw, parsed.take(), format, line_no)?;
+            let Some(labels) = labels else {
+                if let Some(s) = series_text {
+                    st.cache.add_dropped(s);
+                }
+                continue;
+            };
+            check_series(&labels, opts.validation, opts.label_limits)?;
+            let res = app.append(None, &labels, t, value);
+            if let Some(r) = classify(res, errs, sample_limit_hit)?
+                && let Some(s) = series_text
+            {
+                let idx = st.cache.add(s, r);
+                if track {
+                    st.cache.track(idx);
+                }
+                if !*sample_limit_hit {
+                    counts.series_added += 1;
                 }
             }
         }

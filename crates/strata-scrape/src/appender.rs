@@ -6,11 +6,12 @@
 //! markers and the report).
 //!
 //! Series references: [`ScrapeAppender::append`] returns a reference chosen by the
-//! storage; the scrape loop caches it next to the label set and passes it back as
-//! `Some(ref)` on later scrapes of the same series, so the storage can find the series
-//! without hashing the labels. The labels are always passed too: a storage that no longer
-//! knows a reference (e.g. after garbage collection) falls back to them and returns the
-//! new reference, which the loop then caches.
+//! storage; the scrape loop caches it by series text and passes it back as `Some(ref)`
+//! on later scrapes of the same series, so the storage can find the series without
+//! hashing labels. The loop does not keep the labels of cached series: with a ref it may
+//! pass empty labels, and a storage that no longer knows the ref (e.g. after garbage
+//! collection) answers [`AppendError::UnknownRef`]; the loop then derives the labels
+//! again and appends with them and no ref.
 
 use strata_model::Labels;
 
@@ -31,12 +32,16 @@ pub enum AppendError {
     /// Anything else; the scrape's appender is rolled back.
     #[error("{0}")]
     Storage(String),
+    /// `series_ref` came without labels and the storage does not know it (any more):
+    /// the caller appends again with the labels.
+    #[error("unknown series reference")]
+    UnknownRef,
 }
 
 impl AppendError {
     /// True for the per-sample conditions a scrape counts and skips.
     pub fn is_sample_error(&self) -> bool {
-        !matches!(self, AppendError::Storage(_))
+        !matches!(self, AppendError::Storage(_) | AppendError::UnknownRef)
     }
 }
 
@@ -50,7 +55,8 @@ pub trait Appendable: Send + Sync + 'static {
 pub trait ScrapeAppender {
     /// Stages one float sample (`v` may be the stale marker,
     /// [`strata_model::stale_nan`]). `series_ref` is a reference this storage returned
-    /// earlier for the same labels, or `None`. Returns the series' reference.
+    /// earlier for the same labels, or `None`; with a ref, `labels` may be empty (then
+    /// an unknown ref is [`AppendError::UnknownRef`]). Returns the series' reference.
     fn append(
         &mut self,
         series_ref: Option<u64>,

@@ -1,5 +1,5 @@
-//! The per-target scrape cache (Prometheus' `scrapeCache`): series text → final labels
-//! and storage reference, series text dropped by relabeling, and the series of the
+//! The per-target scrape cache (Prometheus' `scrapeCache`): series text → storage
+//! reference, series text dropped by relabeling, and the series of the
 //! current and previous scrape for staleness markers.
 //!
 //! Entries live in a slab addressed by index so the staleness lists are plain index
@@ -9,12 +9,15 @@
 //! bits index a map, 32 more confirm the entry), which takes a fraction of the memory of
 //! the text itself. Two texts whose index halves collide are told apart by keeping the
 //! later one by its full text.
+//!
+//! Nor are the series' final labels kept (Prometheus keeps them): the storage knows them
+//! by reference. When it no longer does (it dropped the series), the scrape loop derives
+//! the labels from the line again.
 
 use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
-use strata_model::Labels;
 
 /// XXH3 over the key bytes with a per-cache random seed.
 #[derive(Clone, Copy)]
@@ -127,27 +130,28 @@ impl<V> TextMap<V> {
     }
 }
 
+/// Scrape iterations of one target (wrapping; 4 billion scrapes apart never meet).
+type Iter = u32;
+
 /// One cached series.
 #[derive(Debug, Clone)]
 pub struct CacheEntry {
-    /// Labels after target labels and `metric_relabel_configs`.
-    pub labels: Labels,
     pub series_ref: u64,
     /// Last scrape iteration the series text was seen in.
-    last_iter: u64,
+    last_iter: Iter,
     /// Iteration in which it was recorded for staleness tracking.
-    tracked_iter: u64,
+    tracked_iter: Iter,
 }
 
 /// The cache of one target; survives reloads that do not change how samples map to
 /// series.
 pub struct ScrapeCache {
-    iter: u64,
+    iter: Iter,
     successful_count: usize,
     index: TextMap<u32>,
     slots: Vec<CacheEntry>,
     free: Vec<u32>,
-    dropped: TextMap<u64>,
+    dropped: TextMap<Iter>,
     cur: Vec<u32>,
     prev: Vec<u32>,
     scratch_refs: HashSet<u64>,
@@ -214,12 +218,11 @@ impl ScrapeCache {
     }
 
     /// Caches a new series text.
-    pub fn add(&mut self, text: &str, labels: Labels, series_ref: u64) -> u32 {
+    pub fn add(&mut self, text: &str, series_ref: u64) -> u32 {
         let e = CacheEntry {
-            labels,
             series_ref,
             last_iter: self.iter,
-            tracked_iter: u64::MAX,
+            tracked_iter: self.iter.wrapping_sub(1),
         };
         let idx = match self.free.pop() {
             Some(i) => {
@@ -262,9 +265,9 @@ impl ScrapeCache {
         }
     }
 
-    /// Series of the previous scrape that got no sample in this one: `(ref, labels)`.
-    /// A reference shared with a series seen now is not stale.
-    pub fn stale_series(&mut self) -> Vec<(u64, Labels)> {
+    /// Refs of the series of the previous scrape that got no sample in this one. A
+    /// reference shared with a series seen now is not stale.
+    pub fn stale_series(&mut self) -> Vec<u64> {
         let iter = self.iter;
         let slots = &self.slots;
         let n = self
@@ -283,7 +286,7 @@ impl ScrapeCache {
         for i in &self.prev {
             let e = &slots[*i as usize];
             if e.tracked_iter != iter && self.scratch_refs.insert(e.series_ref) {
-                out.push((e.series_ref, e.labels.clone()));
+                out.push(e.series_ref);
             }
         }
         out
@@ -303,7 +306,6 @@ impl ScrapeCache {
             let iter = self.iter;
             let slots = &self.slots;
             let free = &mut self.free;
-            let before = free.len();
             self.index.retain(|idx| {
                 let keep = slots[*idx as usize].last_iter == iter;
                 if !keep {
@@ -311,10 +313,6 @@ impl ScrapeCache {
                 }
                 keep
             });
-            for i in &self.free[before..] {
-                // Release the labels of freed slots.
-                self.slots[*i as usize].labels = Labels::empty();
-            }
             self.dropped.retain(|it| *it == iter);
             // Vectors grown by doubling hold up to twice what a steady target needs.
             let used = self.slots.len();
@@ -325,7 +323,7 @@ impl ScrapeCache {
         let (prev, want) = (self.prev.len(), self.prev.len());
         fit(&mut self.prev, prev);
         fit(&mut self.cur, want);
-        self.iter += 1;
+        self.iter = self.iter.wrapping_add(1);
     }
 }
 
@@ -345,15 +343,11 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn l(n: &str) -> Labels {
-        Labels::new(&[("__name__", n)]).unwrap()
-    }
-
     #[test]
     fn staleness_between_scrapes() {
         let mut c = ScrapeCache::new();
-        let a = c.add("a", l("a"), 1);
-        let b = c.add("b", l("b"), 2);
+        let a = c.add("a", 1);
+        let b = c.add("b", 2);
         c.track(a);
         c.track(b);
         assert!(c.stale_series().is_empty());
@@ -363,19 +357,19 @@ mod tests {
         assert!(c.get("a").unwrap().1);
         c.track(a);
         let stale = c.stale_series();
-        assert_eq!(stale, vec![(2, l("b"))]);
+        assert_eq!(stale, vec![2]);
         c.iter_done(true);
         // "b" was not seen: forgotten, its slot reused.
         assert!(c.get("b").is_none());
-        let d = c.add("d", l("d"), 4);
+        let d = c.add("d", 4);
         assert_eq!(d, b);
     }
 
     #[test]
     fn shared_reference_is_not_stale() {
         let mut c = ScrapeCache::new();
-        let a = c.add("a{x=\"1\"}", l("a"), 7);
-        let b = c.add("a{x=\"2\"}", l("a"), 7);
+        let a = c.add("a{x=\"1\"}", 7);
+        let b = c.add("a{x=\"2\"}", 7);
         c.track(a);
         c.track(b);
         c.iter_done(true);
@@ -405,7 +399,7 @@ mod tests {
     #[test]
     fn failed_scrapes_do_not_flush_until_the_cache_doubles() {
         let mut c = ScrapeCache::new();
-        c.add("a", l("a"), 1);
+        c.add("a", 1);
         c.iter_done(false);
         c.iter_done(false);
         assert_eq!(c.len(), 1);

@@ -133,9 +133,12 @@ impl ScrapeAppender for MemoryAppender<'_> {
         let mut st = self.storage.state.lock();
         self.storage.appends.fetch_add(1, Ordering::Relaxed);
         let known = series_ref.filter(|r| (*r as usize) < st.series.len());
+        if known.is_none() && labels.is_empty() {
+            return Err(AppendError::UnknownRef);
+        }
         let r = match known {
             Some(r) => {
-                if st.series[r as usize].0 != *labels {
+                if !labels.is_empty() && st.series[r as usize].0 != *labels {
                     return Err(AppendError::Storage(format!(
                         "series reference {r} is {} but came with {labels}",
                         st.series[r as usize].0

@@ -10,6 +10,8 @@ mod support;
 
 #[path = "scrape/formats.rs"]
 mod formats;
+#[path = "scrape/forgotten_refs.rs"]
+mod forgotten_refs;
 #[path = "scrape/hot_path.rs"]
 mod hot_path;
 #[path = "scrape/labels.rs"]

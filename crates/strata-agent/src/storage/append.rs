@@ -52,7 +52,8 @@ impl AgentAppender {
 
     /// Stages sample `(t, v)` of the series `labels`. `series_ref` is a ref returned by an
     /// earlier call for the same labels: with it the labels are not looked at (unless the
-    /// series has been dropped since). Returns the series ref to pass next time.
+    /// series has been dropped since; then empty labels are [`Error::UnknownRef`]).
+    /// Returns the series ref to pass next time.
     ///
     /// As in Prometheus' agent, a sample not after the newest sample of its series is
     /// [`Error::OutOfOrder`].
@@ -68,6 +69,7 @@ impl AgentAppender {
             match series.bump(r, t) {
                 Bump::Ok(prev) => return Ok(self.stage(r, t, v, prev)),
                 Bump::OutOfOrder(latest) => return Err(self.out_of_order(r, t, latest)),
+                Bump::Missing if labels.is_empty() => return Err(Error::UnknownRef(r)),
                 Bump::Missing => {}
             }
         }

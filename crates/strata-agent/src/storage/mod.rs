@@ -6,6 +6,7 @@
 //! checkpoints), `remote/` (one progress file per remote-write queue).
 
 mod append;
+mod pairs;
 mod replay;
 pub(crate) mod series;
 mod truncate;

@@ -1,5 +1,5 @@
-//! The in-memory series of the agent: labels (shared `Labels`, stored once) and the
-//! newest sample timestamp, found by series ref or by label hash. Lock stripes keep
+//! The in-memory series of the agent: labels (as ids of interned label pairs, see
+//! [`super::pairs`]) and the newest sample timestamp, found by series ref or by label hash. Lock stripes keep
 //! concurrent scrapers apart; appends take only read locks.
 
 use std::collections::HashMap;
@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::RwLock;
 use strata_model::Labels;
+
+use super::pairs::{PairIds, PairTable};
 
 const STRIPES: usize = 256;
 
@@ -37,7 +39,7 @@ pub(crate) type IntMap<V> = HashMap<u64, V, BuildHasherDefault<IntHasher>>;
 
 /// One series.
 pub(crate) struct Entry {
-    pub labels: Labels,
+    pub pairs: PairIds,
     /// Newest accepted sample timestamp (`i64::MIN` before the first).
     pub last_ts: AtomicI64,
 }
@@ -149,6 +151,8 @@ type RefMap = HashMap<u64, Entry, BuildHasherDefault<RefHasher>>;
 pub(crate) struct SeriesMap {
     by_ref: Box<[Padded<RwLock<RefMap>>]>,
     by_hash: Box<[Padded<RwLock<HashStripe>>]>,
+    /// Taken after the stripe locks, never before.
+    pairs: RwLock<PairTable>,
     next_ref: AtomicU64,
     count: AtomicUsize,
 }
@@ -172,6 +176,7 @@ impl SeriesMap {
             by_hash: (0..STRIPES)
                 .map(|_| Padded(RwLock::new(HashStripe::default())))
                 .collect(),
+            pairs: RwLock::new(PairTable::default()),
             next_ref: AtomicU64::new(0),
             count: AtomicUsize::new(0),
         }
@@ -187,10 +192,9 @@ impl SeriesMap {
     }
 
     pub fn labels(&self, r: u64) -> Option<Labels> {
-        self.by_ref[ref_stripe(r)]
-            .read()
-            .get(&r)
-            .map(|e| e.labels.clone())
+        let stripe = self.by_ref[ref_stripe(r)].read();
+        let e = stripe.get(&r)?;
+        Some(self.pairs.read().labels(&e.pairs))
     }
 
     pub fn contains(&self, r: u64) -> bool {
@@ -231,7 +235,7 @@ impl SeriesMap {
             self.by_ref[ref_stripe(r)]
                 .read()
                 .get(&r)
-                .is_some_and(|e| e.labels == *labels)
+                .is_some_and(|e| self.pairs.read().matches(&e.pairs, labels))
         })
     }
 
@@ -254,13 +258,18 @@ impl SeriesMap {
             }
             None => self.next_ref.fetch_add(1, Ordering::Relaxed) + 1,
         };
-        self.by_ref[ref_stripe(r)].write().insert(
+        let pairs = self.pairs.write().intern(labels);
+        let old = self.by_ref[ref_stripe(r)].write().insert(
             r,
             Entry {
-                labels: labels.clone(),
+                pairs,
                 last_ts: AtomicI64::new(i64::MIN),
             },
         );
+        if let Some(old) = old {
+            // Replay with a ref already taken by other labels (not written by us).
+            self.pairs.write().release(&old.pairs);
+        }
         hmap.insert(hash, r);
         self.count.fetch_add(1, Ordering::Relaxed);
         (r, true)
@@ -274,7 +283,7 @@ impl SeriesMap {
                 .read()
                 .iter()
                 .filter(|(_, e)| e.last_ts.load(Ordering::Relaxed) < mint)
-                .map(|(&r, e)| (r, e.labels.hash()))
+                .map(|(&r, e)| (r, self.pairs.read().labels(&e.pairs).hash()))
                 .collect();
             for (r, hash) in stale {
                 let mut hmap = self.by_hash[stripe(hash)].write();
@@ -285,7 +294,9 @@ impl SeriesMap {
                 if !still_stale {
                     continue;
                 }
-                rmap.remove(&r);
+                if let Some(e) = rmap.remove(&r) {
+                    self.pairs.write().release(&e.pairs);
+                }
                 hmap.remove(hash, r);
                 removed += 1;
                 self.count.fetch_sub(1, Ordering::Relaxed);
