@@ -3,11 +3,11 @@
 //! labels and `metric_relabel_configs`), apply the sample limit, and write stale markers
 //! for series that disappeared.
 
+use std::borrow::Cow;
 use strata_config::ScrapeProtocol;
 use strata_model::labels::NameValidation;
 use strata_model::{Labels, is_stale_nan, stale_nan};
 use strata_relabel::RelabelConfig;
-use std::borrow::Cow;
 
 use strata_textparse::{Entry, Format, LabelPairs, Parser, samples_to_labels};
 
@@ -150,9 +150,7 @@ fn update_stale_markers(
         match append(r) {
             Ok(())
             | Err(AddError::Append(
-                AppendError::OutOfOrder
-                | AppendError::DuplicateTimestamp
-                | AppendError::UnknownRef,
+                AppendError::OutOfOrder | AppendError::DuplicateTimestamp | AppendError::UnknownRef,
             )) => {}
             Err(AddError::Append(e)) => return Err(e.to_string()),
             Err(AddError::SampleLimit) => return Err(SAMPLE_LIMIT_ERROR.to_owned()),
@@ -439,7 +437,15 @@ fn append_lines(
             };
             if let Err(AddError::Append(AppendError::UnknownRef)) = res {
                 // The storage dropped the series since: derive its labels again.
-                let labels = derive_labels(&mut st.mutator, opts, target_labels, raw, parsed.take(), format, line_no)?;
+                let labels = derive_labels(
+                    &mut st.mutator,
+                    opts,
+                    target_labels,
+                    raw,
+                    parsed.take(),
+                    format,
+                    line_no,
+                )?;
                 let Some(labels) = labels else {
                     continue;
                 };
@@ -456,7 +462,15 @@ fn append_lines(
         } else if series_text.is_some_and(|s| st.cache.is_dropped(s)) {
             continue;
         } else {
-            let labels = derive_labels(&mut st.mutator, opts, target_labels, raw, parsed.take(), format, line_no)?;
+            let labels = derive_labels(
+                &mut st.mutator,
+                opts,
+                target_labels,
+                raw,
+                parsed.take(),
+                format,
+                line_no,
+            )?;
             let Some(labels) = labels else {
                 if let Some(s) = series_text {
                     st.cache.add_dropped(s);

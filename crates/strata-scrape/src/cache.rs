@@ -18,7 +18,6 @@ use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
-
 /// XXH3 over the key bytes with a per-cache random seed.
 #[derive(Clone, Copy)]
 pub struct SeededXxh3(u64);

@@ -8,10 +8,10 @@ mod server;
 #[path = "scrape/support.rs"]
 mod support;
 
-#[path = "scrape/formats.rs"]
-mod formats;
 #[path = "scrape/forgotten_refs.rs"]
 mod forgotten_refs;
+#[path = "scrape/formats.rs"]
+mod formats;
 #[path = "scrape/hot_path.rs"]
 mod hot_path;
 #[path = "scrape/labels.rs"]

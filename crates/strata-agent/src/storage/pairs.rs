@@ -116,10 +116,11 @@ impl PairTable {
 
     /// The (name, value) pairs of `ids`.
     pub fn pairs<'a>(&'a self, ids: &'a [u32]) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        ids.iter().map(move |&id| match self.slots.get(id as usize) {
-            Some(s) => decode_key(&s.key),
-            None => ("", ""),
-        })
+        ids.iter()
+            .map(move |&id| match self.slots.get(id as usize) {
+                Some(s) => decode_key(&s.key),
+                None => ("", ""),
+            })
     }
 
     /// The labels of `ids`.

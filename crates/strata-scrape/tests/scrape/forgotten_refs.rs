@@ -84,13 +84,21 @@ fn forgotten_refs_are_appended_again_with_their_labels() {
     assert_eq!(got.len(), 3);
     for (r, l, v) in &got {
         assert!(*r > 3, "new ref {r}");
-        let before = old.values().find(|o| *o == l).expect("same labels as before");
+        let before = old
+            .values()
+            .find(|o| *o == l)
+            .expect("same labels as before");
         assert_eq!(before.get("instance"), Some("h:1"));
         assert!(*v >= 1.0);
     }
     // The new refs are cached.
     assert_eq!(scrape(3, &mut store, body).series_added, 0);
-    assert!(store.appended.iter().all(|(r, l, _)| *r > 3 && l.is_empty()));
+    assert!(
+        store
+            .appended
+            .iter()
+            .all(|(r, l, _)| *r > 3 && l.is_empty())
+    );
 
     // A series that disappears after its ref was forgotten needs no stale marker.
     store.labels.remove(&6);
