@@ -377,9 +377,12 @@ fn chunk_steps(
         }
         let o = match leaf {
             Leaf::Instant(vs) => {
-                let mut v = Vec::new();
-                let result =
-                    instant_vector(series, vs, qt, t, false, &mut v).map(|()| compact(series, v));
+                let result = if vs.smoothed {
+                    let mut v = Vec::new();
+                    instant_vector(series, vs, qt, t, false, &mut v).map(|()| compact(series, v))
+                } else {
+                    instant_piece(series, vs, qt, t)
+                };
                 ChunkStep {
                     result,
                     held: 0,
@@ -396,6 +399,25 @@ fn chunk_steps(
         out.push(o);
     }
     out
+}
+
+/// What a (not `smoothed`) instant selector yields over a chunk of series at `t`, as
+/// [`instant_vector`] without building the samples.
+fn instant_piece(
+    series: &[LoadedSeries],
+    vs: &VectorSelector,
+    qt: &QueryTimes,
+    t: i64,
+) -> Result<Piece> {
+    let base = qt.at(&vs.at).unwrap_or(t);
+    let ref_t = base.saturating_sub(qt.offset(&vs.offset)?);
+    let mut out = Vec::new();
+    for (i, s) in (0u32..).zip(series) {
+        if let Some((_, v)) = s.instant(ref_t, qt.lookback) {
+            out.push((i, false, v));
+        }
+    }
+    Ok(Piece::Compact(out))
 }
 
 /// One step of a range leaf over a chunk of series, as the evaluator's `eval_call`.
