@@ -179,7 +179,7 @@ impl Querier for BlockQuerier {
                     .map(|iv| iv.to_vec())
                     .unwrap_or_default();
                 let samples =
-                    ChunkSamples::new(labels.to_string(), chunks, mint, maxt, Vec::new(), deleted);
+                    ChunkSamples::new(labels.clone(), chunks, mint, maxt, Vec::new(), deleted);
                 Ok(Some(Series {
                     labels,
                     samples: Box::new(samples),

@@ -281,8 +281,7 @@ impl Db {
         let mut w = BlockWriter::create(&self.dir, mint, maxt, symbols.iter().copied())?;
         let mut samples = Vec::new();
         for (labels, r) in &series {
-            let Some((mut it, hist)) =
-                head.series_block_data(*r, labels.to_string(), mint, maxt - 1)
+            let Some((mut it, hist)) = head.series_block_data(*r, labels.clone(), mint, maxt - 1)
             else {
                 continue;
             };

@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 
+use strata_model::Labels;
 use strata_model::histogram::FloatHistogram;
 use strata_model::storage::SampleIterator;
 
@@ -29,7 +30,8 @@ pub type SharedChunk = ChunkData<std::sync::Arc<[u8]>>;
 
 /// Iterates the samples of one series.
 pub struct ChunkSamples<B: AsRef<[u8]> + Send> {
-    series: String,
+    /// Names the series in error messages (formatted only then).
+    series: Labels,
     chunks: VecDeque<ChunkData<B>>,
     /// Native histogram chunks, for `drain_histograms_into`.
     hist_chunks: Vec<ChunkData<B>>,
@@ -46,7 +48,7 @@ pub struct ChunkSamples<B: AsRef<[u8]> + Send> {
 impl<B: AsRef<[u8]> + Send> ChunkSamples<B> {
     /// `series` names the series in error messages.
     pub fn new(
-        series: String,
+        series: Labels,
         chunks: Vec<ChunkData<B>>,
         mint: i64,
         maxt: i64,
@@ -282,6 +284,10 @@ mod tests {
     use super::*;
     use crate::chunkenc::XorChunk;
 
+    fn s_labels() -> Labels {
+        Labels::from_sorted([("__name__", "s")])
+    }
+
     fn chunk(samples: &[(i64, f64)]) -> ChunkData<Vec<u8>> {
         let mut c = XorChunk::new();
         for (t, v) in samples {
@@ -314,7 +320,7 @@ mod tests {
         };
         for (mint, maxt) in [(0, 100), (2, 11), (3, 3), (6, 9), (12, 20), (30, 40)] {
             let want = all(ChunkSamples::new(
-                "s".into(),
+                s_labels(),
                 mk(),
                 mint,
                 maxt,
@@ -322,7 +328,7 @@ mod tests {
                 vec![],
             ));
             let mut got = Vec::new();
-            ChunkSamples::new("s".into(), mk(), mint, maxt, vec![], vec![])
+            ChunkSamples::new(s_labels(), mk(), mint, maxt, vec![], vec![])
                 .drain_into(&mut got)
                 .unwrap();
             let bits =
@@ -338,7 +344,7 @@ mod tests {
             chunk(&[(10, 10.0), (11, 11.0)]),
         ];
         let it = ChunkSamples::new(
-            "s".into(),
+            s_labels(),
             chunks,
             2,
             10,
@@ -374,7 +380,7 @@ mod tests {
             ]
         };
         let deleted = vec![Interval { mint: 5, maxt: 5 }];
-        let mut it = ChunkSamples::new("s".into(), mk(), 2, 10, vec![], deleted.clone());
+        let mut it = ChunkSamples::new(s_labels(), mk(), 2, 10, vec![], deleted.clone());
         let mut hs = Vec::new();
         it.drain_histograms_into(&mut hs).unwrap();
         assert_eq!(
@@ -383,7 +389,7 @@ mod tests {
         );
         assert_eq!(all(it), vec![(2, 2.0), (8, 8.0)]);
         let mut got = Vec::new();
-        ChunkSamples::new("s".into(), mk(), 0, 10, vec![], vec![])
+        ChunkSamples::new(s_labels(), mk(), 0, 10, vec![], vec![])
             .drain_into(&mut got)
             .unwrap();
         assert_eq!(got, vec![(1, 1.0), (2, 2.0), (8, 8.0)]);
@@ -394,7 +400,14 @@ mod tests {
             maxt: 5,
             data: vec![0u8, 3, 0, 0],
         };
-        let mut it = ChunkSamples::new("{a=\"b\"}".into(), vec![bad], 0, 10, vec![], vec![]);
+        let mut it = ChunkSamples::new(
+            Labels::from_sorted([("a", "b")]),
+            vec![bad],
+            0,
+            10,
+            vec![],
+            vec![],
+        );
         let e = it
             .drain_histograms_into(&mut Vec::new())
             .unwrap_err()
@@ -411,7 +424,14 @@ mod tests {
             maxt: 5,
             data: vec![0u8, 3, 0, 0],
         };
-        let mut it = ChunkSamples::new("{a=\"b\"}".into(), vec![c], 0, 10, vec![], vec![]);
+        let mut it = ChunkSamples::new(
+            Labels::from_sorted([("a", "b")]),
+            vec![c],
+            0,
+            10,
+            vec![],
+            vec![],
+        );
         let e = it.next_sample().unwrap_err().to_string();
         assert!(
             e.contains("unknown chunk (encoding 9) with 3 samples"),

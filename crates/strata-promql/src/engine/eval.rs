@@ -9,9 +9,12 @@ use strata_model::Labels;
 use super::aggregate::{Param, aggregate};
 use super::binary::{scalar_op, set_op, vector_scalar, vector_vector};
 use super::functions::{self, Arg, Ctx, Output, RangeSeries};
+use super::leaves::Leaves;
 use super::limits::{Deadline, SampleBudget};
 use super::names::DUPLICATE_LABELSET;
-use super::selectors::{DEFAULT_SUBQUERY_STEP_MS, Preloaded, QueryTimes, selector_key, window};
+use super::selectors::{
+    DEFAULT_SUBQUERY_STEP_MS, LoadedSeries, Preloaded, QueryTimes, selector_key, window,
+};
 use crate::error::{QueryError, Result};
 use crate::parser::ast::{
     BinaryExpr, Call, Cardinality, Expr, SubqueryExpr, UnaryOp, ValueType, VectorMatching,
@@ -55,6 +58,8 @@ pub struct Evaluator {
     pub range_query: bool,
     /// Grouping keys of aggregations, reused across steps.
     pub groups: super::aggregate::GroupCache,
+    /// Results of selector leaves evaluated series-major, taken step by step.
+    pub leaves: Leaves,
 }
 
 fn default_matching() -> VectorMatching {
@@ -90,7 +95,7 @@ impl Evaluator {
             Expr::VectorSelector(vs) => Ok(StepValue::Vector(self.select_vector(vs, t, false)?)),
             Expr::MatrixSelector(ms) => {
                 let range = self.qt.resolve(&ms.range, false)?;
-                let [start, end, ..] = self.window_bounds(&ms.selector, range, t)?;
+                let [start, end, ..] = window_bounds(&self.qt, &ms.selector, range, t);
                 let loaded = self.pre.series.get(&selector_key(&ms.selector));
                 let mut out = Vec::new();
                 for s in loaded.map(|v| v.as_slice()).unwrap_or_default() {
@@ -188,66 +193,15 @@ impl Evaluator {
         t: i64,
         keep_ts: bool,
     ) -> Result<Vec<Sample>> {
-        let base = self.qt.at(&vs.at).unwrap_or(t);
-        let ref_t = base.saturating_sub(self.qt.offset(&vs.offset)?);
-        let lookback = self.qt.lookback;
         let mut out = Vec::new();
-        if let Some(series) = self.pre.series.get(&selector_key(vs)) {
-            for s in series {
-                let found = if vs.smoothed {
-                    Self::smoothed_sample(&s.floats, ref_t, lookback).map(|v| (t, v))
-                } else {
-                    s.instant(ref_t, lookback)
-                };
-                if let Some((st, v)) = found {
-                    out.push(Sample {
-                        metric: s.labels.clone(),
-                        t: if keep_ts { st } else { t },
-                        value: SampleValue::Float(v),
-                        drop_name: false,
-                    });
-                }
-            }
+        if !keep_ts && let Some(done) = self.leaves.take(selector_key(vs), t) {
+            out = done.result?;
+        } else if let Some(series) = self.pre.series.get(&selector_key(vs)) {
+            instant_vector(series, vs, &self.qt, t, keep_ts, &mut out)?;
         }
         self.budget.add(out.len())?;
         self.budget.release(out.len());
         Ok(out)
-    }
-
-    /// The left-open window `(start, end]` of a range selector at `t`, and the wider
-    /// `(lo, hi]` whose samples are passed for `anchored`/`smoothed` selectors.
-    fn window_bounds(&self, vs: &VectorSelector, range: i64, t: i64) -> Result<[i64; 4]> {
-        let base = self.qt.at(&vs.at).unwrap_or(t);
-        let end = base.saturating_sub(self.qt.offset(&vs.offset)?);
-        let start = end.saturating_sub(range);
-        let lb = self.qt.lookback;
-        let lo = if vs.anchored || vs.smoothed {
-            start.saturating_sub(lb)
-        } else {
-            start
-        };
-        let hi = if vs.smoothed {
-            end.saturating_add(lb)
-        } else {
-            end
-        };
-        Ok([start, end, lo, hi])
-    }
-
-    /// A `smoothed` instant selector: the value at the reference time, linearly
-    /// interpolated between the neighbouring samples within the lookback delta.
-    fn smoothed_sample(floats: &[(i64, f64)], ref_t: i64, lb: i64) -> Option<f64> {
-        let w = window(floats, ref_t.saturating_sub(lb), ref_t.saturating_add(lb));
-        let pts = &floats[w];
-        let i = pts.partition_point(|p| p.0 < ref_t);
-        match (i.checked_sub(1).and_then(|j| pts.get(j)), pts.get(i)) {
-            (_, Some(n)) if n.0 == ref_t => Some(n.1),
-            (Some(p), Some(n)) => {
-                Some(p.1 + (n.1 - p.1) * (ref_t - p.0) as f64 / (n.0 - p.0) as f64)
-            }
-            (Some(p), None) => Some(p.1),
-            _ => None,
-        }
     }
 
     /// Evaluates a subquery at `t`: the inner expression at every multiple of the step
@@ -386,6 +340,18 @@ impl Evaluator {
             }
             _ => {}
         }
+        if let Some(done) = self.leaves.take(std::ptr::from_ref(c) as usize, t) {
+            self.budget.add(done.held)?;
+            self.budget.release(done.held);
+            self.ann.warnings.extend(done.annotations.warnings);
+            self.ann.infos.extend(done.annotations.infos);
+            dedup_annotations(&mut self.ann);
+            let mut v = done.result?;
+            for s in &mut v {
+                s.t = t;
+            }
+            return Ok(StepValue::Vector(v));
+        }
         // Evaluate every argument except a range-vector one.
         let mut vals: Vec<Option<StepValue>> = Vec::with_capacity(c.args.len());
         let mut matrix_idx = None;
@@ -404,7 +370,7 @@ impl Evaluator {
             match unwrap_parens(&c.args[i]) {
                 Expr::MatrixSelector(ms) => {
                     let range = self.qt.resolve(&ms.range, false)?;
-                    let b = self.window_bounds(&ms.selector, range, t)?;
+                    let b = window_bounds(&self.qt, &ms.selector, range, t);
                     sel = Some((&ms.selector, b));
                 }
                 Expr::Subquery(sq) => owned = Some(self.eval_subquery(sq, t)?),
@@ -421,28 +387,10 @@ impl Evaluator {
             pre, ann, budget, ..
         } = self;
         let mut matrix: Vec<RangeSeries<'_>> = Vec::new();
-        if let Some((vs, [start, end, lo, hi])) = sel
+        if let Some((vs, bounds)) = sel
             && let Some(series) = pre.series.get(&selector_key(vs))
         {
-            {
-                let counts_resets = matches!(name, "rate" | "increase");
-                for s in series {
-                    let w = s.window(lo, hi);
-                    if w.is_empty() {
-                        continue;
-                    }
-                    let resets = counts_resets.then(|| s.resets_in(w.clone()));
-                    matrix.push(RangeSeries {
-                        metric: &s.labels,
-                        floats: &s.floats[w],
-                        histograms: &[],
-                        range_start: start,
-                        range_end: end,
-                        drop_name: false,
-                        resets,
-                    });
-                }
-            }
+            matrix = range_matrix(series, name, bounds);
         }
         if let Some((series, start, end)) = &owned {
             for s in series {
@@ -519,6 +467,100 @@ impl Evaluator {
             .collect();
         Ok(StepValue::Vector(out))
     }
+}
+
+/// The instant vector `series` yield for selector `vs` at `t` (appended to `out`);
+/// with `keep_ts` samples keep their own timestamps, otherwise they get `t`.
+pub fn instant_vector(
+    series: &[LoadedSeries],
+    vs: &VectorSelector,
+    qt: &QueryTimes,
+    t: i64,
+    keep_ts: bool,
+    out: &mut Vec<Sample>,
+) -> Result<()> {
+    let base = qt.at(&vs.at).unwrap_or(t);
+    let ref_t = base.saturating_sub(qt.offset(&vs.offset)?);
+    let lookback = qt.lookback;
+    for s in series {
+        let found = if vs.smoothed {
+            smoothed_sample(&s.floats, ref_t, lookback).map(|v| (t, v))
+        } else {
+            s.instant(ref_t, lookback)
+        };
+        if let Some((st, v)) = found {
+            out.push(Sample {
+                metric: s.labels.clone(),
+                t: if keep_ts { st } else { t },
+                value: SampleValue::Float(v),
+                drop_name: false,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A `smoothed` instant selector: the value at the reference time, linearly
+/// interpolated between the neighbouring samples within the lookback delta.
+fn smoothed_sample(floats: &[(i64, f64)], ref_t: i64, lb: i64) -> Option<f64> {
+    let w = window(floats, ref_t.saturating_sub(lb), ref_t.saturating_add(lb));
+    let pts = &floats[w];
+    let i = pts.partition_point(|p| p.0 < ref_t);
+    match (i.checked_sub(1).and_then(|j| pts.get(j)), pts.get(i)) {
+        (_, Some(n)) if n.0 == ref_t => Some(n.1),
+        (Some(p), Some(n)) => Some(p.1 + (n.1 - p.1) * (ref_t - p.0) as f64 / (n.0 - p.0) as f64),
+        (Some(p), None) => Some(p.1),
+        _ => None,
+    }
+}
+
+/// The left-open window `(start, end]` of a range selector at `t`, and the wider
+/// `(lo, hi]` whose samples are passed for `anchored`/`smoothed` selectors.
+pub fn window_bounds(qt: &QueryTimes, vs: &VectorSelector, range: i64, t: i64) -> [i64; 4] {
+    let base = qt.at(&vs.at).unwrap_or(t);
+    // An offset that does not resolve already failed when the selector was loaded.
+    let end = base.saturating_sub(qt.offset(&vs.offset).unwrap_or(0));
+    let start = end.saturating_sub(range);
+    let lb = qt.lookback;
+    let lo = if vs.anchored || vs.smoothed {
+        start.saturating_sub(lb)
+    } else {
+        start
+    };
+    let hi = if vs.smoothed {
+        end.saturating_add(lb)
+    } else {
+        end
+    };
+    [start, end, lo, hi]
+}
+
+/// The range-vector argument of function `name` over `series` for the window
+/// `[start, end, lo, hi]` of [`window_bounds`]: the series with samples in it.
+pub fn range_matrix<'a>(
+    series: &'a [LoadedSeries],
+    name: &str,
+    [start, end, lo, hi]: [i64; 4],
+) -> Vec<RangeSeries<'a>> {
+    let counts_resets = matches!(name, "rate" | "increase");
+    let mut matrix = Vec::new();
+    for s in series {
+        let w = s.window(lo, hi);
+        if w.is_empty() {
+            continue;
+        }
+        let resets = counts_resets.then(|| s.resets_in(w.clone()));
+        matrix.push(RangeSeries {
+            metric: &s.labels,
+            floats: &s.floats[w],
+            histograms: &[],
+            range_start: start,
+            range_end: end,
+            drop_name: false,
+            resets,
+        });
+    }
+    matrix
 }
 
 /// Removes repeated annotations (functions may add the same one at every step).

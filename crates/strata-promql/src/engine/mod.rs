@@ -9,8 +9,10 @@ mod binary;
 mod eval;
 pub mod functions;
 mod info;
+mod leaves;
 pub mod limits;
 mod names;
+mod parallel;
 mod selectors;
 
 use std::collections::HashMap;
@@ -41,6 +43,9 @@ pub struct EngineOptions {
     pub max_concurrent: usize,
     /// Enable experimental functions (Prometheus' `--enable-feature=promql-experimental-functions`).
     pub experimental_functions: bool,
+    /// Threads one query may use to decode and evaluate series (default: the
+    /// machine's parallelism).
+    pub threads: usize,
 }
 
 impl Default for EngineOptions {
@@ -51,6 +56,7 @@ impl Default for EngineOptions {
             timeout: Duration::from_secs(120),
             max_concurrent: 20,
             experimental_functions: true,
+            threads: parallel::default_threads(),
         }
     }
 }
@@ -266,7 +272,21 @@ impl Engine {
         cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
     ) -> Result<Evaluator> {
         let deadline = Deadline::after(timeout).with_cancel(cancel);
-        let pre = selectors::preload(storage, expr, &qt)?;
+        let t0 = Instant::now();
+        let mut found = Vec::new();
+        leaves::find(expr, &mut found);
+        let threads = self.opts.threads.max(1);
+        let mut pre =
+            selectors::preload(storage, expr, &qt, &leaves::selector_keys(&found), threads)?;
+        deadline.check()?;
+        let t1 = Instant::now();
+        let leaves = leaves::evaluate(&found, &mut pre.lazy, &qt, &deadline, threads)?;
+        tracing::debug!(
+            preload_ms = (t1 - t0).as_secs_f64() * 1e3,
+            leaves_ms = t1.elapsed().as_secs_f64() * 1e3,
+            leaves = found.len(),
+            "query series loaded"
+        );
         deadline.check()?;
         Ok(Evaluator {
             pre,
@@ -276,6 +296,7 @@ impl Engine {
             budget: SampleBudget::new(self.opts.max_samples),
             range_query,
             groups: Default::default(),
+            leaves,
         })
     }
 }

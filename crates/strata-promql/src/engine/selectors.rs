@@ -4,11 +4,12 @@
 //! search.
 
 use std::cell::{Cell, OnceCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use strata_model::storage::{Querier, Queryable, SelectHints};
+use strata_model::storage::{Querier, Queryable, SelectHints, Series as StorageSeries};
 use strata_model::{Labels, Matcher};
 
+use super::parallel;
 use crate::error::{QueryError, Result};
 use strata_model::labels::METRIC_NAME;
 use strata_model::matcher::MatchType;
@@ -180,9 +181,30 @@ pub fn selector_key(vs: &VectorSelector) -> usize {
 }
 
 /// Series of every selector, keyed by [`selector_key`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Preloaded {
     pub series: HashMap<usize, Vec<LoadedSeries>>,
+    /// Selectors evaluated series-major ([`super::leaves`]): their series, still
+    /// undecoded, and the range to load.
+    pub lazy: HashMap<usize, LazySelection>,
+}
+
+impl std::fmt::Debug for Preloaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Preloaded")
+            .field("series", &self.series.len())
+            .field("lazy", &self.lazy.len())
+            .finish()
+    }
+}
+
+/// The selected, not yet decoded series of one selector, sorted by labels.
+pub struct LazySelection {
+    pub series: Vec<StorageSeries>,
+    pub start: i64,
+    pub end: i64,
+    /// Part of a range selector: staleness markers are dropped.
+    pub range: bool,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -379,8 +401,16 @@ fn push_info(c: &Call, qt: &QueryTimes, path: SubqueryPath, out: &mut Vec<Wanted
     Ok(())
 }
 
-/// Selects the series of every selector in `expr`.
-pub fn preload(storage: &dyn Queryable, expr: &Expr, qt: &QueryTimes) -> Result<Preloaded> {
+/// Selects the series of every selector in `expr`. Selectors whose key is in `lazy`
+/// keep their series undecoded (in [`Preloaded::lazy`]); the others are decoded, on up
+/// to `threads` threads.
+pub fn preload(
+    storage: &dyn Queryable,
+    expr: &Expr,
+    qt: &QueryTimes,
+    lazy: &HashSet<usize>,
+    threads: usize,
+) -> Result<Preloaded> {
     let mut wanted = Vec::new();
     collect(expr, qt, SubqueryPath::default(), 0, &mut wanted)?;
     let mut pre = Preloaded::default();
@@ -391,51 +421,88 @@ pub fn preload(storage: &dyn Queryable, expr: &Expr, qt: &QueryTimes) -> Result<
     let maxt = wanted.iter().map(|w| w.end).max().unwrap_or(0);
     let querier = storage.querier(mint, maxt)?;
     for w in wanted {
-        let series = select(querier.as_ref(), &w.matchers, w.start, w.end, w.range)?;
-        pre.series.insert(w.key, series);
+        let series = select_lazy(querier.as_ref(), &w.matchers, w.start, w.end)?;
+        if lazy.contains(&w.key) {
+            let sel = LazySelection {
+                series,
+                start: w.start,
+                end: w.end,
+                range: w.range,
+            };
+            pre.lazy.insert(w.key, sel);
+            continue;
+        }
+        let (start, end, range) = (w.start, w.end, w.range);
+        let chunks = chunked(series, DECODE_CHUNK);
+        let decoded = parallel::try_map(chunks, threads, |_, chunk| {
+            chunk
+                .into_iter()
+                .map(|s| load_series(s, start, end, range))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        pre.series
+            .insert(w.key, decoded.into_iter().flatten().collect());
     }
     Ok(pre)
 }
 
-/// The series matching `matchers` with their samples in `[start, end]`; for a range
-/// selector (`range`) without staleness markers.
-fn select(
+/// Series decoded per parallel task when preloading.
+const DECODE_CHUNK: usize = 256;
+
+/// `v` cut into pieces of at most `n`, in order.
+pub fn chunked<T>(v: Vec<T>, n: usize) -> Vec<Vec<T>> {
+    let n = n.max(1);
+    let mut out = Vec::with_capacity(v.len().div_ceil(n));
+    let mut it = v.into_iter().peekable();
+    while it.peek().is_some() {
+        out.push(it.by_ref().take(n).collect());
+    }
+    out
+}
+
+/// The series matching `matchers` in `[start, end]`, undecoded, sorted by labels.
+fn select_lazy(
     q: &dyn Querier,
     matchers: &[Matcher],
     start: i64,
     end: i64,
-    range: bool,
-) -> Result<Vec<LoadedSeries>> {
+) -> Result<Vec<StorageSeries>> {
     let hints = SelectHints {
         start,
         end,
         sorted: true,
         labels_only: false,
     };
-    let mut out = Vec::new();
     if start > end {
-        return Ok(out);
+        return Ok(Vec::new());
     }
-    for s in q.select(matchers, &hints)? {
-        let s = s?;
-        let (labels, mut floats) = s.collect_samples()?;
-        floats.retain(|p| p.0 >= start && p.0 <= end);
-        if !floats.windows(2).all(|w| w[0].0 < w[1].0) {
-            floats.sort_by_key(|p| p.0);
-            floats.dedup_by_key(|p| p.0);
-        }
-        if range {
-            floats.retain(|p| !is_stale_nan(p.1));
-        }
-        let s = LoadedSeries::new(labels, floats);
-        if range {
-            // While the samples are still in cache.
-            s.note_if_no_resets();
-        }
-        out.push(s);
+    let mut out = q
+        .select(matchers, &hints)?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    if !out.windows(2).all(|p| p[0].labels <= p[1].labels) {
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
     }
-    out.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(out)
+}
+
+/// Decodes one selected series: its samples in `[start, end]`, sorted and unique by
+/// time; for a range selector (`range`) without staleness markers.
+pub fn load_series(s: StorageSeries, start: i64, end: i64, range: bool) -> Result<LoadedSeries> {
+    let (labels, mut floats) = s.collect_samples()?;
+    floats.retain(|p| p.0 >= start && p.0 <= end);
+    if !floats.windows(2).all(|w| w[0].0 < w[1].0) {
+        floats.sort_by_key(|p| p.0);
+        floats.dedup_by_key(|p| p.0);
+    }
+    if range {
+        floats.retain(|p| !is_stale_nan(p.1));
+    }
+    let s = LoadedSeries::new(labels, floats);
+    if range {
+        // While the samples are still in cache.
+        s.note_if_no_resets();
+    }
+    Ok(s)
 }
 
 /// The sample an instant selector sees at `ref_t`: the latest one in

@@ -161,6 +161,44 @@ impl<'a> BitReader<'a> {
         Ok(v)
     }
 
+    /// Bits left to read.
+    #[inline]
+    pub fn remaining_bits(&self) -> usize {
+        (self.b.len() * 8).saturating_sub(self.bit_position())
+    }
+
+    /// The next 64 bits, most significant first, without consuming them (zero past the
+    /// end of the data; check [`BitReader::remaining_bits`] before using them).
+    #[inline]
+    pub fn peek64(&self) -> u64 {
+        let word = match self.b.get(self.pos..self.pos + 8) {
+            Some(w) => {
+                let mut window = [0u8; 8];
+                window.copy_from_slice(w);
+                u64::from_be_bytes(window)
+            }
+            None => {
+                let mut window = [0u8; 8];
+                let rest = self.b.get(self.pos..).unwrap_or_default();
+                window[..rest.len()].copy_from_slice(rest);
+                u64::from_be_bytes(window)
+            }
+        };
+        if self.used == 0 {
+            return word;
+        }
+        let next = u64::from(self.b.get(self.pos + 8).copied().unwrap_or(0));
+        (word << self.used) | (next >> (8 - self.used))
+    }
+
+    /// Skips `n` bits (the caller checked that they exist).
+    #[inline]
+    pub fn consume(&mut self, n: usize) {
+        let end = self.bit_position() + n;
+        self.pos = end / 8;
+        self.used = (end % 8) as u8;
+    }
+
     /// Reads a Go uvarint byte by byte from the bit stream.
     pub fn read_uvarint(&mut self) -> Result<u64> {
         let mut x = 0u64;

@@ -291,6 +291,31 @@ impl DecodeState {
                 self.t = self.t.wrapping_add(self.t_delta as i64);
                 self.read_value(r)?;
             }
+            _ if r.remaining_bits() >= 24 && r.peek64().leading_ones() < 4 => {
+                // Fast path: the delta-of-delta's prefix and bits (at most 24) from one
+                // peeked word.
+                let w = r.peek64();
+                let (len, size) = match w.leading_ones() {
+                    0 => (1, 0),
+                    1 => (2, 14),
+                    2 => (3, 17),
+                    _ => (4, 20),
+                };
+                let dod = if size == 0 {
+                    0
+                } else {
+                    let bits = (w << len) >> (64 - size);
+                    if bits > (1u64 << (size - 1)) {
+                        (bits as i64) - (1i64 << size)
+                    } else {
+                        bits as i64
+                    }
+                };
+                r.consume(len + size as usize);
+                self.t_delta = self.t_delta.wrapping_add(dod as u64);
+                self.t = self.t.wrapping_add(self.t_delta as i64);
+                self.read_value(r)?;
+            }
             _ => {
                 let mut prefix = 0u8;
                 for _ in 0..4 {
@@ -326,6 +351,22 @@ impl DecodeState {
     }
 
     fn read_value(&mut self, r: &mut BitReader<'_>) -> Result<()> {
+        // Fast path: an unchanged value, or a value within the previous window, whose
+        // control and significant bits fit one peeked word.
+        if r.remaining_bits() >= 64 {
+            let w = r.peek64();
+            if w >> 63 == 0 {
+                r.consume(1);
+                return Ok(());
+            }
+            let sig = 64u32.saturating_sub(u32::from(self.leading) + u32::from(self.trailing));
+            if (w >> 62) & 1 == 0 && sig > 0 && sig <= 62 {
+                let bits = (w << 2) >> (64 - sig);
+                r.consume(2 + sig as usize);
+                self.v ^= bits << self.trailing;
+                return Ok(());
+            }
+        }
         if !r.read_bit()? {
             return Ok(());
         }

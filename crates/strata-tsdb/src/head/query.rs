@@ -71,7 +71,7 @@ impl Querier for HeadQuerier {
         let head = self.head.clone();
         let labels_only = hints.labels_only;
         let iter = found.into_iter().filter_map(move |(r, labels)| {
-            let name = labels.to_string();
+            let name = labels.clone();
             let samples = if labels_only {
                 ChunkSamples::new(name, Vec::new(), mint, maxt, Vec::new(), Vec::new())
             } else {
@@ -130,7 +130,7 @@ impl Head {
     pub(crate) fn series_samples(
         &self,
         r: u64,
-        name: String,
+        name: strata_model::Labels,
         mint: i64,
         maxt: i64,
     ) -> Option<ChunkSamples<Arc<[u8]>>> {
@@ -143,7 +143,7 @@ impl Head {
     pub(crate) fn series_block_data(
         &self,
         r: u64,
-        name: String,
+        name: strata_model::Labels,
         mint: i64,
         maxt: i64,
     ) -> Option<(HeadSamples, Vec<SharedChunk>)> {

@@ -1,0 +1,474 @@
+//! Series-major evaluation of selector leaves.
+//!
+//! A leaf is an instant selector, or a call of a per-series range function
+//! (`rate(x[5m])`, `max_over_time(x[10m])`, `quantile_over_time(0.9, x[1h])`, …) on a
+//! range selector with only number literals as its other arguments, that is evaluated
+//! at the query's own steps (not inside a subquery). What a leaf yields at a step
+//! depends only on each series' own samples, so instead of visiting every series at
+//! every step (which for large selections misses the cache on every series), the
+//! series are cut into chunks, and each chunk is decoded and evaluated over all steps
+//! while its samples are in cache, on a few threads; the chunks' outputs are then
+//! concatenated per step, in series order. The per-step evaluator takes a leaf's
+//! output at each step instead of evaluating it, so the result, the errors, the
+//! annotations and the sample accounting are the ones of step-major evaluation.
+
+use std::collections::{HashMap, HashSet};
+
+use super::eval::{instant_vector, range_matrix, window_bounds};
+use super::functions::{self, Arg, Ctx, Output};
+use super::limits::Deadline;
+use super::parallel;
+use super::selectors::{
+    LazySelection, LoadedSeries, QueryTimes, chunked, load_series, selector_key,
+};
+use crate::error::{QueryError, Result};
+use crate::parser::ast::{Call, Expr, ValueType, VectorSelector};
+use crate::value::{Annotations, Sample, SampleValue};
+
+/// Range functions whose output for a series depends only on that series' samples in
+/// the window and on number arguments.
+const PER_SERIES_RANGE_FUNCTIONS: &[&str] = &[
+    "rate",
+    "increase",
+    "delta",
+    "irate",
+    "idelta",
+    "changes",
+    "resets",
+    "deriv",
+    "predict_linear",
+    "double_exponential_smoothing",
+    "holt_winters",
+    "avg_over_time",
+    "sum_over_time",
+    "count_over_time",
+    "min_over_time",
+    "max_over_time",
+    "stddev_over_time",
+    "stdvar_over_time",
+    "mad_over_time",
+    "last_over_time",
+    "first_over_time",
+    "present_over_time",
+    "quantile_over_time",
+    "ts_of_first_over_time",
+    "ts_of_last_over_time",
+    "ts_of_min_over_time",
+    "ts_of_max_over_time",
+];
+
+/// Series evaluated together: few enough that their samples stay in cache.
+const SERIES_PER_CHUNK: usize = 64;
+
+/// A leaf of the expression.
+#[derive(Clone, Copy)]
+pub enum Leaf<'a> {
+    /// An instant selector (not `smoothed`, not the argument of `timestamp`).
+    Instant(&'a VectorSelector),
+    /// A per-series range function on a range selector.
+    Range {
+        call: &'a Call,
+        selector: &'a VectorSelector,
+        range: &'a crate::parser::ast::Duration,
+    },
+}
+
+impl Leaf<'_> {
+    /// The key the evaluator looks the leaf up by.
+    fn node_key(&self) -> usize {
+        match self {
+            Leaf::Instant(vs) => selector_key(vs),
+            Leaf::Range { call, .. } => std::ptr::from_ref(*call) as usize,
+        }
+    }
+
+    /// The key of the selector whose series the leaf reads.
+    pub fn selector_key(&self) -> usize {
+        match self {
+            Leaf::Instant(vs) => selector_key(vs),
+            Leaf::Range { selector, .. } => selector_key(selector),
+        }
+    }
+}
+
+fn unwrap_parens(mut e: &Expr) -> &Expr {
+    while let Expr::Paren(inner) = e {
+        e = inner;
+    }
+    e
+}
+
+/// The leaves of `e` (see the module documentation).
+pub fn find<'a>(e: &'a Expr, out: &mut Vec<Leaf<'a>>) {
+    match e {
+        Expr::VectorSelector(vs) => {
+            if !vs.smoothed {
+                out.push(Leaf::Instant(vs));
+            }
+        }
+        Expr::Number(_) | Expr::String(_) | Expr::MatrixSelector(_) | Expr::Subquery(_) => {}
+        Expr::Paren(x) => find(x, out),
+        Expr::Unary(u) => find(&u.expr, out),
+        Expr::Binary(b) => {
+            find(&b.lhs, out);
+            find(&b.rhs, out);
+        }
+        Expr::Aggregate(a) => {
+            if let Some(p) = &a.param {
+                find(p, out);
+            }
+            find(&a.expr, out);
+        }
+        Expr::Call(c) => match c.func.name {
+            // Reads its selector argument with the samples' own timestamps.
+            "timestamp" => {
+                if let Some(a) = c.args.first()
+                    && !matches!(unwrap_parens(a), Expr::VectorSelector(_))
+                {
+                    find(a, out);
+                }
+            }
+            // The second argument only names the info series.
+            "info" => {
+                if let Some(a) = c.args.first() {
+                    find(a, out);
+                }
+            }
+            name if PER_SERIES_RANGE_FUNCTIONS.contains(&name) => {
+                if let Some(leaf) = range_leaf(c) {
+                    out.push(leaf);
+                }
+            }
+            _ => c.args.iter().for_each(|a| find(a, out)),
+        },
+    }
+}
+
+/// `c` as a range leaf: one range-selector argument, every other a number.
+fn range_leaf(c: &Call) -> Option<Leaf<'_>> {
+    let mut found = None;
+    for a in &c.args {
+        match unwrap_parens(a) {
+            Expr::MatrixSelector(ms) if found.is_none() => found = Some(ms),
+            Expr::Number(_) => {}
+            _ => return None,
+        }
+    }
+    let ms = found?;
+    Some(Leaf::Range {
+        call: c,
+        selector: &ms.selector,
+        range: &ms.range,
+    })
+}
+
+/// What a leaf yields at one step (all chunks merged).
+#[derive(Debug)]
+pub struct StepOut {
+    pub result: Result<Vec<Sample>>,
+    /// Samples a range function's argument held (for the sample limit and stats).
+    pub held: usize,
+    pub annotations: Annotations,
+}
+
+/// One chunk's output at one step: compact while every output sample is a float of
+/// one of the chunk's series, with the series' own labels.
+enum Piece {
+    /// (index of the series in the chunk, drop the name, value).
+    Compact(Vec<(u32, bool, f64)>),
+    Full(Vec<Sample>),
+}
+
+struct ChunkStep {
+    result: Result<Piece>,
+    held: usize,
+    annotations: Annotations,
+}
+
+impl ChunkStep {
+    fn empty() -> Self {
+        ChunkStep {
+            result: Ok(Piece::Compact(Vec::new())),
+            held: 0,
+            annotations: Annotations::default(),
+        }
+    }
+}
+
+/// One chunk's output at every step, and the labels of its series.
+struct ChunkOut {
+    labels: Vec<strata_model::Labels>,
+    steps: Vec<Option<ChunkStep>>,
+}
+
+/// `samples` as a compact piece when they are floats of `series`, in order, with the
+/// series' own labels (what per-series range functions and selectors produce).
+fn compact(series: &[LoadedSeries], samples: Vec<Sample>) -> Piece {
+    let mut out = Vec::with_capacity(samples.len());
+    let mut next = 0usize;
+    for s in &samples {
+        let SampleValue::Float(v) = s.value else {
+            return Piece::Full(samples);
+        };
+        let id = s.metric.ptr_id();
+        let Some(off) = series[next.min(series.len())..]
+            .iter()
+            .position(|l| l.labels.ptr_id() == id)
+        else {
+            return Piece::Full(samples);
+        };
+        let i = next + off;
+        let Ok(i32) = u32::try_from(i) else {
+            return Piece::Full(samples);
+        };
+        out.push((i32, s.drop_name, v));
+        next = i + 1;
+    }
+    Piece::Compact(out)
+}
+
+/// The outputs of every leaf at every step of the query.
+#[derive(Default)]
+pub struct Leaves {
+    by_node: HashMap<usize, Vec<ChunkOut>>,
+    start: i64,
+    step: i64,
+}
+
+impl std::fmt::Debug for Leaves {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leaves")
+            .field("nodes", &self.by_node.len())
+            .finish()
+    }
+}
+
+impl Leaves {
+    /// The output of the leaf `node` at `t`, if it is a leaf evaluated series-major
+    /// (and `t` one of the query's steps), with the chunks' outputs concatenated.
+    pub fn take(&mut self, node: usize, t: i64) -> Option<StepOut> {
+        let chunks = self.by_node.get_mut(&node)?;
+        let i = if self.step > 0 {
+            let d = t.checked_sub(self.start)?;
+            if d % self.step != 0 {
+                return None;
+            }
+            usize::try_from(d / self.step).ok()?
+        } else {
+            0
+        };
+        let mut parts = Vec::with_capacity(chunks.len());
+        for c in chunks.iter_mut() {
+            parts.push(c.steps.get_mut(i)?.take()?);
+        }
+        let len: usize = parts
+            .iter()
+            .map(|p| match &p.result {
+                Ok(Piece::Compact(v)) => v.len(),
+                Ok(Piece::Full(v)) => v.len(),
+                Err(_) => 0,
+            })
+            .sum();
+        let mut out = StepOut {
+            result: Ok(Vec::with_capacity(len)),
+            held: 0,
+            annotations: Annotations::default(),
+        };
+        for (c, p) in chunks.iter().zip(parts) {
+            out.held += p.held;
+            out.annotations.warnings.extend(p.annotations.warnings);
+            out.annotations.infos.extend(p.annotations.infos);
+            let Ok(v) = &mut out.result else { continue };
+            match p.result {
+                Ok(Piece::Compact(samples)) => {
+                    v.extend(samples.into_iter().map(|(j, drop_name, f)| Sample {
+                        metric: c.labels.get(j as usize).cloned().unwrap_or_default(),
+                        t,
+                        value: SampleValue::Float(f),
+                        drop_name,
+                    }));
+                }
+                Ok(Piece::Full(mut samples)) => v.append(&mut samples),
+                Err(e) => out.result = Err(e),
+            }
+        }
+        Some(out)
+    }
+}
+
+/// The steps of the query: `start`, `start + step`, … up to `end`.
+fn steps(qt: &QueryTimes) -> Vec<i64> {
+    let mut out = vec![qt.start];
+    if qt.step <= 0 {
+        return out;
+    }
+    let mut t = qt.start;
+    while let Some(n) = t.checked_add(qt.step) {
+        if n > qt.end {
+            break;
+        }
+        out.push(n);
+        t = n;
+    }
+    out
+}
+
+/// The keys of the selectors read by `leaves` (loaded lazily by the preload).
+pub fn selector_keys(leaves: &[Leaf<'_>]) -> HashSet<usize> {
+    leaves.iter().map(Leaf::selector_key).collect()
+}
+
+/// Evaluates every leaf at every step over its lazily selected series.
+pub fn evaluate(
+    leaves: &[Leaf<'_>],
+    lazy: &mut HashMap<usize, LazySelection>,
+    qt: &QueryTimes,
+    deadline: &Deadline,
+    threads: usize,
+) -> Result<Leaves> {
+    let ts = steps(qt);
+    let mut out = Leaves {
+        by_node: HashMap::new(),
+        start: qt.start,
+        step: qt.step,
+    };
+    for leaf in leaves {
+        let Some(sel) = lazy.remove(&leaf.selector_key()) else {
+            continue;
+        };
+        let (start, end, range) = (sel.start, sel.end, sel.range);
+        let mut chunks = chunked(sel.series, SERIES_PER_CHUNK);
+        if chunks.is_empty() {
+            // Functions are still called (with no series) at every step: some fail
+            // or annotate on their arguments alone.
+            chunks.push(Vec::new());
+        }
+        let per_chunk = parallel::try_map(chunks, threads, |_, chunk| {
+            deadline.check()?;
+            let loaded = chunk
+                .into_iter()
+                .map(|s| load_series(s, start, end, range))
+                .collect::<Result<Vec<_>>>()?;
+            let steps = chunk_steps(leaf, &loaded, qt, &ts);
+            Ok(ChunkOut {
+                labels: loaded.into_iter().map(|s| s.labels).collect(),
+                steps: steps.into_iter().map(Some).collect(),
+            })
+        })?;
+        out.by_node.insert(leaf.node_key(), per_chunk);
+    }
+    Ok(out)
+}
+
+/// The leaf's output over one chunk of series at every step. After a step fails, the
+/// later steps are not evaluated (the query stops at the first failing step).
+fn chunk_steps(
+    leaf: &Leaf<'_>,
+    series: &[LoadedSeries],
+    qt: &QueryTimes,
+    ts: &[i64],
+) -> Vec<ChunkStep> {
+    let mut out = Vec::with_capacity(ts.len());
+    let mut failed = false;
+    for &t in ts {
+        if failed {
+            out.push(ChunkStep::empty());
+            continue;
+        }
+        let o = match leaf {
+            Leaf::Instant(vs) => {
+                let result = if vs.smoothed {
+                    let mut v = Vec::new();
+                    instant_vector(series, vs, qt, t, false, &mut v).map(|()| compact(series, v))
+                } else {
+                    instant_piece(series, vs, qt, t)
+                };
+                ChunkStep {
+                    result,
+                    held: 0,
+                    annotations: Annotations::default(),
+                }
+            }
+            Leaf::Range {
+                call,
+                selector,
+                range,
+            } => range_step(call, selector, range, series, qt, t),
+        };
+        failed = o.result.is_err();
+        out.push(o);
+    }
+    out
+}
+
+/// What a (not `smoothed`) instant selector yields over a chunk of series at `t`, as
+/// [`instant_vector`] without building the samples.
+fn instant_piece(
+    series: &[LoadedSeries],
+    vs: &VectorSelector,
+    qt: &QueryTimes,
+    t: i64,
+) -> Result<Piece> {
+    let base = qt.at(&vs.at).unwrap_or(t);
+    let ref_t = base.saturating_sub(qt.offset(&vs.offset)?);
+    let mut out = Vec::new();
+    for (i, s) in (0u32..).zip(series) {
+        if let Some((_, v)) = s.instant(ref_t, qt.lookback) {
+            out.push((i, false, v));
+        }
+    }
+    Ok(Piece::Compact(out))
+}
+
+/// One step of a range leaf over a chunk of series, as the evaluator's `eval_call`.
+fn range_step(
+    call: &Call,
+    selector: &VectorSelector,
+    range: &crate::parser::ast::Duration,
+    series: &[LoadedSeries],
+    qt: &QueryTimes,
+    t: i64,
+) -> ChunkStep {
+    let mut annotations = Annotations::default();
+    let mut held = 0;
+    let result = (|| {
+        let range = qt.resolve(range, false)?;
+        let bounds = window_bounds(qt, selector, range, t);
+        let matrix = range_matrix(series, call.func.name, bounds);
+        held = matrix.iter().map(|m| m.floats.len()).sum();
+        let mut matrix = Some(matrix);
+        let mut args = Vec::with_capacity(call.args.len());
+        for a in &call.args {
+            if a.value_type() == ValueType::Matrix {
+                args.push(Arg::Matrix(matrix.take().unwrap_or_default()));
+            } else {
+                match unwrap_parens(a) {
+                    Expr::Number(n) => args.push(Arg::Scalar(n.value)),
+                    _ => {
+                        return Err(QueryError::Execution(format!(
+                            "unexpected argument to {}",
+                            call.func.name
+                        )));
+                    }
+                }
+            }
+        }
+        let mut ctx = Ctx {
+            t,
+            annotations: &mut annotations,
+            arg_exprs: &call.args,
+        };
+        match functions::call(call.func, args, &mut ctx)? {
+            Output::Vector(v) => Ok(compact(series, v)),
+            Output::Scalar(_) => Err(QueryError::Execution(format!(
+                "{}() returned a scalar",
+                call.func.name
+            ))),
+        }
+    })();
+    ChunkStep {
+        result,
+        held,
+        annotations,
+    }
+}
