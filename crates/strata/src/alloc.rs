@@ -60,27 +60,3 @@ pub fn lean_thread() {
 
 #[cfg(target_env = "msvc")]
 pub fn lean_thread() {}
-
-/// Makes arena 0 (where [`lean_thread`] threads allocate) purge freed pages at once
-/// instead of after a second. The agent frees a steady stream of small buffers (request
-/// batches, label sets of queued samples); purging them promptly took about 5 MB off its
-/// RSS on the 110k-series agent benchmark. Errors are ignored: the default stays.
-#[cfg(not(target_env = "msvc"))]
-#[allow(unsafe_code)]
-pub fn lean_arena() {
-    let decay_ms: isize = 0;
-    // SAFETY: as in `lean_thread`: a NUL-terminated name of a writable setting whose
-    // documented type is `ssize_t`, a pointer to such a value and its size.
-    unsafe {
-        tikv_jemalloc_sys::mallctl(
-            c"arena.0.dirty_decay_ms".as_ptr(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            (&raw const decay_ms).cast_mut().cast(),
-            std::mem::size_of::<isize>(),
-        );
-    }
-}
-
-#[cfg(target_env = "msvc")]
-pub fn lean_arena() {}
