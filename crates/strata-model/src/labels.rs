@@ -159,17 +159,42 @@ impl Labels {
     /// Builds from pairs that the caller guarantees are sorted by name, unique and valid
     /// (e.g. read back from our own checksummed files). Still drops empty values.
     pub fn from_sorted<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut buf = String::with_capacity(64);
-        for (n, v) in pairs {
-            if v.is_empty() {
-                continue;
+        fn encode<'a>(buf: &mut String, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+            for (n, v) in pairs {
+                if v.is_empty() {
+                    continue;
+                }
+                put_len(buf, n.len());
+                buf.push_str(n);
+                put_len(buf, v.len());
+                buf.push_str(v);
             }
-            put_len(&mut buf, n.len());
-            buf.push_str(n);
-            put_len(&mut buf, v.len());
-            buf.push_str(v);
         }
-        Labels { data: buf.into() }
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        // Encoded in a reused buffer, then copied once into the shared allocation.
+        let mut pairs = Some(pairs);
+        let built = SCRATCH.try_with(|cell| {
+            let mut buf = cell.try_borrow_mut().ok()?;
+            buf.clear();
+            encode(&mut buf, pairs.take()?);
+            let data: Arc<str> = Arc::from(buf.as_str());
+            if buf.capacity() > 4096 {
+                *buf = String::new();
+            }
+            Some(data)
+        });
+        match (built, pairs) {
+            (Ok(Some(data)), _) => Labels { data },
+            (_, Some(pairs)) => {
+                let mut buf = String::with_capacity(64);
+                encode(&mut buf, pairs);
+                Labels { data: buf.into() }
+            }
+            // Unreachable: the pairs are consumed only when the labels were built.
+            (_, None) => Labels::default(),
+        }
     }
 
     /// Iterates over `(name, value)` pairs in name order.

@@ -17,8 +17,20 @@ pub(crate) type PairIds = Box<[u32]>;
 
 struct Slot {
     key: Arc<str>,
+    /// Where the name ends in `key`.
+    name: std::ops::Range<u32>,
     /// Series using the pair; 0 for a free slot.
     uses: u32,
+}
+
+impl Slot {
+    fn pair(&self) -> (&str, &str) {
+        let (s, e) = (self.name.start as usize, self.name.end as usize);
+        match (self.key.get(s..e), self.key.get(e..)) {
+            (Some(n), Some(v)) => (n, v),
+            _ => decode_key(&self.key),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -68,8 +80,11 @@ impl PairTable {
                 }
                 None => {
                     let shared: Arc<str> = Arc::from(key.as_str());
+                    let end = key.len() - value.len();
                     let slot = Slot {
                         key: shared.clone(),
+                        name: u32::try_from(end - name.len()).unwrap_or(0)
+                            ..u32::try_from(end).unwrap_or(0),
                         uses: 1,
                     };
                     let id = match self.free.pop() {
@@ -118,7 +133,7 @@ impl PairTable {
     pub fn pairs<'a>(&'a self, ids: &'a [u32]) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         ids.iter()
             .map(move |&id| match self.slots.get(id as usize) {
-                Some(s) => decode_key(&s.key),
+                Some(s) => s.pair(),
                 None => ("", ""),
             })
     }
