@@ -32,6 +32,7 @@ pub(crate) struct Web {
 
 pub fn run(args: AgentArgs) -> anyhow::Result<()> {
     crate::alloc::lean_thread();
+    crate::alloc::lean_arena();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .on_thread_start(crate::alloc::lean_thread)
