@@ -4,11 +4,11 @@
 //! for series that disappeared.
 
 use std::borrow::Cow;
+
 use strata_config::ScrapeProtocol;
 use strata_model::labels::NameValidation;
 use strata_model::{Labels, is_stale_nan, stale_nan};
 use strata_relabel::RelabelConfig;
-
 use strata_textparse::{Entry, Format, LabelPairs, Parser, samples_to_labels};
 
 use crate::appender::{AppendError, ScrapeAppender};
