@@ -26,10 +26,10 @@ struct Slot {
 impl Slot {
     fn pair(&self) -> (&str, &str) {
         let (s, e) = (self.name.start as usize, self.name.end as usize);
-        match (self.key.get(s..e), self.key.get(e..)) {
-            (Some(n), Some(v)) => (n, v),
-            _ => decode_key(&self.key),
-        }
+        (
+            self.key.get(s..e).unwrap_or_default(),
+            self.key.get(e..).unwrap_or_default(),
+        )
     }
 }
 
@@ -48,16 +48,6 @@ fn encode_key(out: &mut String, name: &str, value: &str) {
     let _ = write!(out, "{}:", name.len());
     out.push_str(name);
     out.push_str(value);
-}
-
-/// The name and value of a key made by [`encode_key`].
-fn decode_key(key: &str) -> (&str, &str) {
-    let (len, rest) = key.split_once(':').unwrap_or(("0", key));
-    let n = len.parse::<usize>().unwrap_or(0).min(rest.len());
-    match (rest.get(..n), rest.get(n..)) {
-        (Some(name), Some(value)) => (name, value),
-        _ => ("", rest),
-    }
 }
 
 impl PairTable {

@@ -141,24 +141,25 @@ impl<'a> BitReader<'a> {
         if end_bit > self.b.len() * 8 {
             return Err(Self::eof());
         }
-        // Load up to 8 bytes from the current byte, big-endian, zero-padded at the end.
-        let word = match self.b.get(self.pos..self.pos + 8) {
-            Some(w) => {
-                let mut window = [0u8; 8];
-                window.copy_from_slice(w);
-                u64::from_be_bytes(window)
-            }
-            None => {
-                let mut window = [0u8; 8];
-                let avail = self.b.len() - self.pos;
-                window[..avail].copy_from_slice(&self.b[self.pos..]);
-                u64::from_be_bytes(window)
-            }
-        } << self.used;
+        let word = self.window8() << self.used;
         let v = word >> (64 - u32::from(n));
         self.pos = end_bit / 8;
         self.used = (end_bit % 8) as u8;
         Ok(v)
+    }
+
+    /// Up to 8 bytes from the current byte, big-endian, zero-padded past the end.
+    #[inline]
+    fn window8(&self) -> u64 {
+        let mut window = [0u8; 8];
+        match self.b.get(self.pos..self.pos + 8) {
+            Some(w) => window.copy_from_slice(w),
+            None => {
+                let rest = self.b.get(self.pos..).unwrap_or_default();
+                window[..rest.len()].copy_from_slice(rest);
+            }
+        }
+        u64::from_be_bytes(window)
     }
 
     /// Bits left to read.
@@ -171,19 +172,7 @@ impl<'a> BitReader<'a> {
     /// end of the data; check [`BitReader::remaining_bits`] before using them).
     #[inline]
     pub fn peek64(&self) -> u64 {
-        let word = match self.b.get(self.pos..self.pos + 8) {
-            Some(w) => {
-                let mut window = [0u8; 8];
-                window.copy_from_slice(w);
-                u64::from_be_bytes(window)
-            }
-            None => {
-                let mut window = [0u8; 8];
-                let rest = self.b.get(self.pos..).unwrap_or_default();
-                window[..rest.len()].copy_from_slice(rest);
-                u64::from_be_bytes(window)
-            }
-        };
+        let word = self.window8();
         if self.used == 0 {
             return word;
         }
