@@ -8,7 +8,8 @@ use strata_model::Labels;
 use strata_model::gofmt::go_format_g;
 use strata_model::labels::METRIC_NAME;
 
-use super::functions::{kahan_inc, quantile};
+use super::accumulate::FloatAcc;
+use super::functions::quantile;
 use crate::error::{QueryError, Result};
 use crate::parser::ast::AggregateOp;
 use crate::value::{Annotations, Sample, SampleValue};
@@ -182,14 +183,10 @@ pub fn ratio_keeps(r: f64, metric: &Labels) -> bool {
 #[derive(Default)]
 struct Group {
     labels: Labels,
-    value: f64,
-    mean: f64,
-    kahan_c: f64,
-    count: f64,
-    incremental_mean: bool,
+    /// `None` until the group's first sample.
+    acc: Option<FloatAcc>,
+    /// The inputs of `quantile`.
     values: Vec<f64>,
-    drop_name: bool,
-    has_any: bool,
 }
 
 /// The parameter of an aggregation, evaluated for the step.
@@ -273,75 +270,27 @@ pub fn aggregate(
             }
         };
         let g = &mut groups[gi];
-        if !g.has_any {
-            g.has_any = true;
-            g.value = f;
-            g.mean = f;
-            g.count = 1.0;
-            g.drop_name = s.drop_name;
-            match op {
-                AggregateOp::Stddev | AggregateOp::Stdvar => {
-                    g.value = if f.is_nan() || f.is_infinite() {
-                        f64::NAN
-                    } else {
-                        0.0
-                    };
-                }
-                AggregateOp::Quantile => g.values.push(f),
-                AggregateOp::Group => g.value = 1.0,
-                _ => {}
-            }
-            continue;
+        if op == AggregateOp::Quantile {
+            g.values.push(f);
         }
-        g.drop_name |= s.drop_name;
-        match op {
-            AggregateOp::Sum => (g.value, g.kahan_c) = kahan_inc(f, g.value, g.kahan_c),
-            AggregateOp::Avg => {
-                g.count += 1.0;
-                if !g.incremental_mean {
-                    let (nv, nc) = kahan_inc(f, g.value, g.kahan_c);
-                    if !nv.is_infinite() {
-                        (g.value, g.kahan_c) = (nv, nc);
-                        continue;
-                    }
-                    g.incremental_mean = true;
-                    g.mean = g.value / (g.count - 1.0);
-                    g.kahan_c /= g.count - 1.0;
-                }
-                let q = (g.count - 1.0) / g.count;
-                (g.mean, g.kahan_c) = kahan_inc(f / g.count, q * g.mean, q * g.kahan_c);
-            }
-            AggregateOp::Max if g.value < f || g.value.is_nan() => g.value = f,
-            AggregateOp::Min if g.value > f || g.value.is_nan() => g.value = f,
-            AggregateOp::Count => g.count += 1.0,
-            AggregateOp::Stddev | AggregateOp::Stdvar => {
-                g.count += 1.0;
-                let delta = f - g.mean;
-                g.mean += delta / g.count;
-                g.value += delta * (f - g.mean);
-            }
-            AggregateOp::Quantile => g.values.push(f),
-            _ => {}
+        match &mut g.acc {
+            Some(acc) => acc.add(op, f, s.drop_name),
+            None => g.acc = Some(FloatAcc::first(op, f, s.drop_name)),
         }
     }
     cache.put_seq(node, seq);
     let mut out = Vec::with_capacity(groups.len());
     for mut g in groups {
+        let Some(acc) = g.acc else { continue };
         let v = match op {
-            AggregateOp::Avg if g.incremental_mean => g.mean + g.kahan_c,
-            AggregateOp::Avg => g.value / g.count + g.kahan_c / g.count,
-            AggregateOp::Count => g.count,
-            AggregateOp::Stdvar => g.value / g.count,
-            AggregateOp::Stddev => (g.value / g.count).sqrt(),
             AggregateOp::Quantile => quantile(q, &mut g.values),
-            AggregateOp::Sum => g.value + g.kahan_c,
-            _ => g.value,
+            _ => acc.finish(op),
         };
         out.push(Sample {
             metric: g.labels,
             t,
             value: SampleValue::Float(v),
-            drop_name: g.drop_name,
+            drop_name: acc.drop_name,
         });
     }
     Ok(out)

@@ -9,6 +9,7 @@ use strata_model::Labels;
 use super::aggregate::{Param, aggregate};
 use super::binary::{scalar_op, set_op, vector_scalar, vector_vector};
 use super::functions::{self, Arg, Ctx, Output, RangeSeries};
+use super::leaf_aggregate::AggregateStep;
 use super::leaves::Leaves;
 use super::limits::{Deadline, SampleBudget};
 use super::names::DUPLICATE_LABELSET;
@@ -139,6 +140,10 @@ impl Evaluator {
             }
             Expr::Binary(b) => self.eval_binary(b, t),
             Expr::Aggregate(a) => {
+                let node = std::ptr::from_ref(a) as usize;
+                if let Some(done) = self.leaves.take_aggregate(node, t) {
+                    return self.fused_aggregate(done);
+                }
                 let param = match &a.param {
                     None => Param::None,
                     Some(p) => match self.eval(p, t)? {
@@ -160,7 +165,6 @@ impl Evaluator {
                     )));
                 }
                 let input = self.eval_vector(&a.expr, t)?;
-                let node = std::ptr::from_ref(a) as usize;
                 let out = aggregate(
                     a.op,
                     &a.grouping,
@@ -175,6 +179,24 @@ impl Evaluator {
             }
             Expr::Call(c) => self.eval_call(c, t),
         }
+    }
+
+    /// A step of an aggregation computed along with its leaf: the limits and
+    /// annotations of the leaf's step, as [`Evaluator::select_vector`] (for an instant
+    /// selector) or [`Evaluator::eval_call`] (for a range function) apply them.
+    fn fused_aggregate(&mut self, done: AggregateStep) -> Result<StepValue> {
+        if done.instant {
+            let v = done.result?;
+            self.budget.add(done.input_len)?;
+            self.budget.release(done.input_len);
+            return Ok(StepValue::Vector(v));
+        }
+        self.budget.add(done.held)?;
+        self.budget.release(done.held);
+        self.ann.warnings.extend(done.annotations.warnings);
+        self.ann.infos.extend(done.annotations.infos);
+        dedup_annotations(&mut self.ann);
+        Ok(StepValue::Vector(done.result?))
     }
 
     /// Evaluates an expression that must yield an instant vector.

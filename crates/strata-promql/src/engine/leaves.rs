@@ -16,13 +16,14 @@ use std::collections::{HashMap, HashSet};
 
 use super::eval::{instant_vector, range_matrix, window_bounds};
 use super::functions::{self, Arg, Ctx, Output};
+use super::leaf_aggregate::{self, AggregateStep, ChunkGroups, FusedAggregate};
 use super::limits::Deadline;
 use super::parallel;
 use super::selectors::{
     LazySelection, LoadedSeries, QueryTimes, chunked, load_series, selector_key,
 };
 use crate::error::{QueryError, Result};
-use crate::parser::ast::{Call, Expr, ValueType, VectorSelector};
+use crate::parser::ast::{AggregateExpr, Call, Expr, ValueType, VectorSelector};
 use crate::value::{Annotations, Sample, SampleValue};
 
 /// Range functions whose output for a series depends only on that series' samples in
@@ -98,12 +99,38 @@ fn unwrap_parens(mut e: &Expr) -> &Expr {
     e
 }
 
+/// A leaf found in the expression, and the aggregation computed along with it.
+#[derive(Clone, Copy)]
+pub struct Found<'a> {
+    pub leaf: Leaf<'a>,
+    /// An aggregation of the leaf whose partial states merge ([`leaf_aggregate`]).
+    pub aggregate: Option<&'a AggregateExpr>,
+}
+
+impl Found<'_> {
+    fn bare(leaf: Leaf<'_>) -> Found<'_> {
+        Found {
+            leaf,
+            aggregate: None,
+        }
+    }
+}
+
+/// The leaf `e` is, if any.
+fn as_leaf(e: &Expr) -> Option<Leaf<'_>> {
+    match unwrap_parens(e) {
+        Expr::VectorSelector(vs) if !vs.smoothed => Some(Leaf::Instant(vs)),
+        Expr::Call(c) if PER_SERIES_RANGE_FUNCTIONS.contains(&c.func.name) => range_leaf(c),
+        _ => None,
+    }
+}
+
 /// The leaves of `e` (see the module documentation).
-pub fn find<'a>(e: &'a Expr, out: &mut Vec<Leaf<'a>>) {
+pub fn find<'a>(e: &'a Expr, out: &mut Vec<Found<'a>>) {
     match e {
         Expr::VectorSelector(vs) => {
             if !vs.smoothed {
-                out.push(Leaf::Instant(vs));
+                out.push(Found::bare(Leaf::Instant(vs)));
             }
         }
         Expr::Number(_) | Expr::String(_) | Expr::MatrixSelector(_) | Expr::Subquery(_) => {}
@@ -114,6 +141,15 @@ pub fn find<'a>(e: &'a Expr, out: &mut Vec<Leaf<'a>>) {
             find(&b.rhs, out);
         }
         Expr::Aggregate(a) => {
+            if leaf_aggregate::fusable(a)
+                && let Some(leaf) = as_leaf(&a.expr)
+            {
+                out.push(Found {
+                    leaf,
+                    aggregate: Some(a),
+                });
+                return;
+            }
             if let Some(p) = &a.param {
                 find(p, out);
             }
@@ -136,7 +172,7 @@ pub fn find<'a>(e: &'a Expr, out: &mut Vec<Leaf<'a>>) {
             }
             name if PER_SERIES_RANGE_FUNCTIONS.contains(&name) => {
                 if let Some(leaf) = range_leaf(c) {
-                    out.push(leaf);
+                    out.push(Found::bare(leaf));
                 }
             }
             _ => c.args.iter().for_each(|a| find(a, out)),
@@ -173,16 +209,16 @@ pub struct StepOut {
 
 /// One chunk's output at one step: compact while every output sample is a float of
 /// one of the chunk's series, with the series' own labels.
-enum Piece {
+pub(super) enum Piece {
     /// (index of the series in the chunk, drop the name, value).
     Compact(Vec<(u32, bool, f64)>),
     Full(Vec<Sample>),
 }
 
-struct ChunkStep {
-    result: Result<Piece>,
-    held: usize,
-    annotations: Annotations,
+pub(super) struct ChunkStep {
+    pub result: Result<Piece>,
+    pub held: usize,
+    pub annotations: Annotations,
 }
 
 impl ChunkStep {
@@ -231,6 +267,8 @@ fn compact(series: &[LoadedSeries], samples: Vec<Sample>) -> Piece {
 #[derive(Default)]
 pub struct Leaves {
     by_node: HashMap<usize, Vec<ChunkOut>>,
+    /// Fused aggregations, by aggregation node.
+    by_aggregate: HashMap<usize, FusedAggregate>,
     start: i64,
     step: i64,
 }
@@ -244,19 +282,30 @@ impl std::fmt::Debug for Leaves {
 }
 
 impl Leaves {
+    /// The number of the query step at `t`.
+    fn step_index(&self, t: i64) -> Option<usize> {
+        if self.step <= 0 {
+            return Some(0);
+        }
+        let d = t.checked_sub(self.start)?;
+        if d % self.step != 0 {
+            return None;
+        }
+        usize::try_from(d / self.step).ok()
+    }
+
+    /// The output of the fused aggregation `node` (an [`AggregateExpr`]'s address) at
+    /// `t`, if it was computed series-major and `t` is one of the query's steps.
+    pub fn take_aggregate(&mut self, node: usize, t: i64) -> Option<AggregateStep> {
+        let i = self.step_index(t)?;
+        self.by_aggregate.get_mut(&node)?.take(i, t)
+    }
+
     /// The output of the leaf `node` at `t`, if it is a leaf evaluated series-major
     /// (and `t` one of the query's steps), with the chunks' outputs concatenated.
     pub fn take(&mut self, node: usize, t: i64) -> Option<StepOut> {
+        let i = self.step_index(t)?;
         let chunks = self.by_node.get_mut(&node)?;
-        let i = if self.step > 0 {
-            let d = t.checked_sub(self.start)?;
-            if d % self.step != 0 {
-                return None;
-            }
-            usize::try_from(d / self.step).ok()?
-        } else {
-            0
-        };
         let mut parts = Vec::with_capacity(chunks.len());
         for c in chunks.iter_mut() {
             parts.push(c.steps.get_mut(i)?.take()?);
@@ -314,13 +363,13 @@ fn steps(qt: &QueryTimes) -> Vec<i64> {
 }
 
 /// The keys of the selectors read by `leaves` (loaded lazily by the preload).
-pub fn selector_keys(leaves: &[Leaf<'_>]) -> HashSet<usize> {
-    leaves.iter().map(Leaf::selector_key).collect()
+pub fn selector_keys(leaves: &[Found<'_>]) -> HashSet<usize> {
+    leaves.iter().map(|f| f.leaf.selector_key()).collect()
 }
 
 /// Evaluates every leaf at every step over its lazily selected series.
 pub fn evaluate(
-    leaves: &[Leaf<'_>],
+    leaves: &[Found<'_>],
     lazy: &mut HashMap<usize, LazySelection>,
     qt: &QueryTimes,
     deadline: &Deadline,
@@ -329,10 +378,12 @@ pub fn evaluate(
     let ts = steps(qt);
     let mut out = Leaves {
         by_node: HashMap::new(),
+        by_aggregate: HashMap::new(),
         start: qt.start,
         step: qt.step,
     };
-    for leaf in leaves {
+    for found in leaves {
+        let leaf = &found.leaf;
         let Some(sel) = lazy.remove(&leaf.selector_key()) else {
             continue;
         };
@@ -343,16 +394,33 @@ pub fn evaluate(
             // or annotate on their arguments alone.
             chunks.push(Vec::new());
         }
-        let per_chunk = parallel::try_map(chunks, threads, |_, chunk| {
+        let load = |chunk: Vec<_>| {
             deadline.check()?;
-            let loaded = chunk
+            chunk
                 .into_iter()
                 .map(|s| load_series(s, start, end, range))
-                .collect::<Result<Vec<_>>>()?;
-            let steps = chunk_steps(leaf, &loaded, qt, &ts);
+                .collect::<Result<Vec<_>>>()
+        };
+        if let Some(a) = found.aggregate {
+            let per_chunk = parallel::try_map(chunks, threads, |_, chunk| {
+                let loaded = load(chunk)?;
+                let mut groups = ChunkGroups::new(a, &loaded, ts.len());
+                chunk_steps(leaf, &loaded, qt, &ts, |s| groups.push_step(s));
+                Ok(groups.finish())
+            })?;
+            let instant = matches!(leaf, Leaf::Instant(_));
+            let fused = FusedAggregate::new(a.op, instant, per_chunk);
+            out.by_aggregate
+                .insert(std::ptr::from_ref(a) as usize, fused);
+            continue;
+        }
+        let per_chunk = parallel::try_map(chunks, threads, |_, chunk| {
+            let loaded = load(chunk)?;
+            let mut steps = Vec::with_capacity(ts.len());
+            chunk_steps(leaf, &loaded, qt, &ts, |s| steps.push(Some(s)));
             Ok(ChunkOut {
                 labels: loaded.into_iter().map(|s| s.labels).collect(),
-                steps: steps.into_iter().map(Some).collect(),
+                steps,
             })
         })?;
         out.by_node.insert(leaf.node_key(), per_chunk);
@@ -360,19 +428,20 @@ pub fn evaluate(
     Ok(out)
 }
 
-/// The leaf's output over one chunk of series at every step. After a step fails, the
-/// later steps are not evaluated (the query stops at the first failing step).
+/// The leaf's output over one chunk of series at every step, passed to `sink` in
+/// step order. After a step fails, the later steps are not evaluated (the query stops
+/// at the first failing step).
 fn chunk_steps(
     leaf: &Leaf<'_>,
     series: &[LoadedSeries],
     qt: &QueryTimes,
     ts: &[i64],
-) -> Vec<ChunkStep> {
-    let mut out = Vec::with_capacity(ts.len());
+    mut sink: impl FnMut(ChunkStep),
+) {
     let mut failed = false;
     for &t in ts {
         if failed {
-            out.push(ChunkStep::empty());
+            sink(ChunkStep::empty());
             continue;
         }
         let o = match leaf {
@@ -396,9 +465,8 @@ fn chunk_steps(
             } => range_step(call, selector, range, series, qt, t),
         };
         failed = o.result.is_err();
-        out.push(o);
+        sink(o);
     }
-    out
 }
 
 /// What a (not `smoothed`) instant selector yields over a chunk of series at `t`, as

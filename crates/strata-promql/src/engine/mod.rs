@@ -4,11 +4,13 @@
 //! [`Engine::instant_query`] and [`Engine::range_query`], configured by
 //! [`EngineOptions`] and per-query [`QueryOptions`].
 
+mod accumulate;
 mod aggregate;
 mod binary;
 mod eval;
 pub mod functions;
 mod info;
+mod leaf_aggregate;
 mod leaves;
 pub mod limits;
 mod names;

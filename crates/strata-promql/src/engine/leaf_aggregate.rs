@@ -1,0 +1,296 @@
+//! Aggregations of a leaf (`sum by (job) (rate(x[5m]))`, `count(up)`) computed inside
+//! series-major leaf evaluation.
+//!
+//! Each chunk of series folds its output at every step into the partial state of its
+//! groups (numbered per chunk, in order of first appearance); the evaluator then
+//! merges the chunks' partial states step by step, in chunk order, so that the groups
+//! come out in the order in which the step's input vector would first show them, as
+//! the step-major aggregation does. The leaf's samples are never built one by one.
+//! Only aggregations without a parameter whose partial states merge are fused (see
+//! [`super::accumulate`]).
+
+use std::collections::HashMap;
+
+use strata_model::Labels;
+
+use super::accumulate::FloatAcc;
+use super::aggregate::grouping_labels;
+use super::leaves::{ChunkStep, Piece};
+use super::selectors::LoadedSeries;
+use crate::error::{QueryError, Result};
+use crate::parser::ast::{AggregateExpr, AggregateOp};
+use crate::value::{Annotations, Sample, SampleValue};
+
+/// Marks a position that no group holds.
+const NONE: u32 = u32::MAX;
+
+/// Whether `a` can be computed from merged partial states.
+pub fn fusable(a: &AggregateExpr) -> bool {
+    a.param.is_none()
+        && matches!(
+            a.op,
+            AggregateOp::Sum
+                | AggregateOp::Avg
+                | AggregateOp::Count
+                | AggregateOp::Min
+                | AggregateOp::Max
+                | AggregateOp::Group
+                | AggregateOp::Stddev
+                | AggregateOp::Stdvar
+        )
+}
+
+/// One chunk's partial aggregation at one step.
+pub struct PartialStep {
+    /// (chunk-local group, state), in order of first appearance at the step.
+    result: Result<Vec<(u32, FloatAcc)>>,
+    /// Samples the leaf yielded at the step.
+    input_len: usize,
+    /// Samples a range function's argument held.
+    held: usize,
+    annotations: Annotations,
+}
+
+/// One chunk's partial aggregations at every step.
+pub struct PartialChunk {
+    /// Chunk-local group number -> group labels.
+    groups: Vec<Labels>,
+    steps: Vec<Option<PartialStep>>,
+}
+
+/// The groups of one chunk's series, and the fold of its steps into partial states.
+pub struct ChunkGroups<'a> {
+    op: AggregateOp,
+    grouping: &'a [String],
+    without: bool,
+    labels: Vec<Labels>,
+    index: HashMap<Labels, u32>,
+    of_series: Vec<u32>,
+    /// Local group -> position in the step being folded.
+    slot: Vec<u32>,
+    steps: Vec<Option<PartialStep>>,
+}
+
+impl<'a> ChunkGroups<'a> {
+    pub fn new(a: &'a AggregateExpr, series: &[LoadedSeries], steps: usize) -> Self {
+        let mut g = ChunkGroups {
+            op: a.op,
+            grouping: &a.grouping,
+            without: a.without,
+            labels: Vec::new(),
+            index: HashMap::new(),
+            of_series: Vec::with_capacity(series.len()),
+            slot: Vec::new(),
+            steps: Vec::with_capacity(steps),
+        };
+        for s in series {
+            let lg = g.group_of(&s.labels);
+            g.of_series.push(lg);
+        }
+        g
+    }
+
+    fn group_of(&mut self, metric: &Labels) -> u32 {
+        let key = grouping_labels(metric, self.grouping, self.without);
+        if let Some(&lg) = self.index.get(&key) {
+            return lg;
+        }
+        let lg = u32::try_from(self.labels.len()).unwrap_or(NONE - 1);
+        self.labels.push(key.clone());
+        self.index.insert(key, lg);
+        self.slot.push(NONE);
+        lg
+    }
+
+    /// Folds the leaf's output over the chunk at the next step.
+    pub fn push_step(&mut self, step: ChunkStep) {
+        let (input_len, result) = match step.result {
+            Ok(piece) => {
+                let n = match &piece {
+                    Piece::Compact(v) => v.len(),
+                    Piece::Full(v) => v.len(),
+                };
+                (n, self.fold(piece))
+            }
+            Err(e) => (0, Err(e)),
+        };
+        self.steps.push(Some(PartialStep {
+            result,
+            input_len,
+            held: step.held,
+            annotations: step.annotations,
+        }));
+    }
+
+    fn fold(&mut self, piece: Piece) -> Result<Vec<(u32, FloatAcc)>> {
+        let op = self.op;
+        let mut out: Vec<(u32, FloatAcc)> = Vec::new();
+        let mut add = |slot: &mut Vec<u32>, lg: u32, f: f64, drop_name: bool| {
+            let Some(pos) = slot.get_mut(lg as usize) else {
+                return;
+            };
+            match out.get_mut(*pos as usize) {
+                Some((_, acc)) if *pos != NONE => acc.add(op, f, drop_name),
+                _ => {
+                    *pos = u32::try_from(out.len()).unwrap_or(NONE);
+                    out.push((lg, FloatAcc::first(op, f, drop_name)));
+                }
+            }
+        };
+        let mut failed = None;
+        match piece {
+            Piece::Compact(v) => {
+                for (i, drop_name, f) in v {
+                    let lg = self.of_series.get(i as usize).copied().unwrap_or(NONE);
+                    add(&mut self.slot, lg, f, drop_name);
+                }
+            }
+            Piece::Full(samples) => {
+                for s in samples {
+                    let SampleValue::Float(f) = s.value else {
+                        failed = Some(QueryError::Execution(
+                            "aggregating native histograms is not supported".into(),
+                        ));
+                        break;
+                    };
+                    let lg = self.group_of(&s.metric);
+                    add(&mut self.slot, lg, f, s.drop_name);
+                }
+            }
+        }
+        for (lg, _) in &out {
+            if let Some(p) = self.slot.get_mut(*lg as usize) {
+                *p = NONE;
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    pub fn finish(self) -> PartialChunk {
+        PartialChunk {
+            groups: self.labels,
+            steps: self.steps,
+        }
+    }
+}
+
+/// A fused aggregation's partial states from every chunk, merged step by step.
+pub struct FusedAggregate {
+    op: AggregateOp,
+    instant: bool,
+    /// Global group number -> labels.
+    labels: Vec<Labels>,
+    /// Per chunk: local group -> global group, and the steps.
+    chunks: Vec<(Vec<u32>, Vec<Option<PartialStep>>)>,
+    /// Global group -> position in the step being merged.
+    slot: Vec<u32>,
+}
+
+/// A fused aggregation's output at one step.
+pub struct AggregateStep {
+    /// The leaf is an instant selector (not a range function).
+    pub instant: bool,
+    pub result: Result<Vec<Sample>>,
+    pub input_len: usize,
+    pub held: usize,
+    pub annotations: Annotations,
+}
+
+impl FusedAggregate {
+    /// Numbers the chunks' groups globally, in chunk order.
+    pub fn new(op: AggregateOp, instant: bool, chunks: Vec<PartialChunk>) -> Self {
+        let mut labels: Vec<Labels> = Vec::new();
+        let mut index: HashMap<Labels, u32> = HashMap::new();
+        let mut out = Vec::with_capacity(chunks.len());
+        for c in chunks {
+            let mut map = Vec::with_capacity(c.groups.len());
+            for l in c.groups {
+                let next = u32::try_from(labels.len()).unwrap_or(NONE - 1);
+                let g = *index.entry(l.clone()).or_insert(next);
+                if g == next {
+                    labels.push(l);
+                }
+                map.push(g);
+            }
+            out.push((map, c.steps));
+        }
+        FusedAggregate {
+            op,
+            instant,
+            slot: vec![NONE; labels.len()],
+            labels,
+            chunks: out,
+        }
+    }
+
+    /// The merged output at step number `i` (time `t`); `None` when taken already.
+    pub fn take(&mut self, i: usize, t: i64) -> Option<AggregateStep> {
+        let mut parts = Vec::with_capacity(self.chunks.len());
+        for (map, steps) in &mut self.chunks {
+            parts.push((&*map, steps.get_mut(i)?.take()?));
+        }
+        let mut out = AggregateStep {
+            instant: self.instant,
+            result: Ok(Vec::new()),
+            input_len: 0,
+            held: 0,
+            annotations: Annotations::default(),
+        };
+        let mut merged: Vec<(u32, FloatAcc)> = Vec::new();
+        for (map, p) in parts {
+            out.input_len += p.input_len;
+            out.held += p.held;
+            out.annotations.warnings.extend(p.annotations.warnings);
+            out.annotations.infos.extend(p.annotations.infos);
+            if out.result.is_err() {
+                continue;
+            }
+            let partial = match p.result {
+                Ok(v) => v,
+                Err(e) => {
+                    out.result = Err(e);
+                    continue;
+                }
+            };
+            for (lg, acc) in partial {
+                let Some(&g) = map.get(lg as usize) else {
+                    continue;
+                };
+                let Some(pos) = self.slot.get_mut(g as usize) else {
+                    continue;
+                };
+                match merged.get_mut(*pos as usize) {
+                    Some((_, m)) if *pos != NONE => m.merge(self.op, &acc),
+                    _ => {
+                        *pos = u32::try_from(merged.len()).unwrap_or(NONE);
+                        merged.push((g, acc));
+                    }
+                }
+            }
+        }
+        for (g, _) in &merged {
+            if let Some(p) = self.slot.get_mut(*g as usize) {
+                *p = NONE;
+            }
+        }
+        if let Ok(v) = &mut out.result {
+            v.reserve(merged.len());
+            for (g, acc) in merged {
+                v.push(Sample {
+                    metric: self.labels.get(g as usize).cloned().unwrap_or_default(),
+                    t,
+                    value: SampleValue::Float(acc.finish(self.op)),
+                    drop_name: acc.drop_name,
+                });
+            }
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+#[path = "leaf_aggregate_tests.rs"]
+mod tests;
