@@ -15,7 +15,7 @@ use strata_model::Labels;
 
 use super::accumulate::FloatAcc;
 use super::aggregate::grouping_labels;
-use super::leaves::{ChunkStep, Piece};
+use super::leaf_step::{ChunkStep, Piece};
 use super::selectors::LoadedSeries;
 use crate::error::{QueryError, Result};
 use crate::parser::ast::{AggregateExpr, AggregateOp};
@@ -177,16 +177,9 @@ impl<'a> ChunkGroups<'a> {
     }
 }
 
-/// A fused aggregation's partial states from every chunk, merged step by step.
+/// A fused aggregation's output at every step, merged from the chunks' partial states.
 pub struct FusedAggregate {
-    op: AggregateOp,
-    instant: bool,
-    /// Global group number -> labels.
-    labels: Vec<Labels>,
-    /// Per chunk: local group -> global group, and the steps.
-    chunks: Vec<(Vec<u32>, Vec<Option<PartialStep>>)>,
-    /// Global group -> position in the step being merged.
-    slot: Vec<u32>,
+    steps: Vec<Option<AggregateStep>>,
 }
 
 /// A fused aggregation's output at one step.
@@ -199,13 +192,24 @@ pub struct AggregateStep {
     pub annotations: Annotations,
 }
 
+/// Steps merged per parallel task.
+const STEPS_PER_TASK: usize = 8;
+
 impl FusedAggregate {
-    /// Numbers the chunks' groups globally, in chunk order.
-    pub fn new(op: AggregateOp, instant: bool, chunks: Vec<PartialChunk>) -> Self {
+    /// Numbers the chunks' groups globally (in chunk order), then merges every step
+    /// (the step at `ts[i]`), steps in parallel on up to `threads` threads.
+    pub fn merge(
+        op: AggregateOp,
+        instant: bool,
+        chunks: Vec<PartialChunk>,
+        ts: &[i64],
+        threads: usize,
+    ) -> Result<Self> {
         let mut labels: Vec<Labels> = Vec::new();
         let mut index: HashMap<Labels, u32> = HashMap::new();
-        let mut out = Vec::with_capacity(chunks.len());
-        for c in chunks {
+        let mut maps = Vec::with_capacity(chunks.len());
+        let mut by_step: Vec<Vec<(usize, PartialStep)>> = ts.iter().map(|_| Vec::new()).collect();
+        for (ci, c) in chunks.into_iter().enumerate() {
             let mut map = Vec::with_capacity(c.groups.len());
             for l in c.groups {
                 let next = u32::try_from(labels.len()).unwrap_or(NONE - 1);
@@ -215,23 +219,56 @@ impl FusedAggregate {
                 }
                 map.push(g);
             }
-            out.push((map, c.steps));
+            maps.push(map);
+            for (step, p) in by_step.iter_mut().zip(c.steps) {
+                if let Some(p) = p {
+                    step.push((ci, p));
+                }
+            }
         }
-        FusedAggregate {
+        let mut tasks = Vec::with_capacity(by_step.len().div_ceil(STEPS_PER_TASK));
+        let mut it = by_step.into_iter().zip(ts.iter().copied()).peekable();
+        while it.peek().is_some() {
+            tasks.push(it.by_ref().take(STEPS_PER_TASK).collect::<Vec<_>>());
+        }
+        let merger = Merger {
             op,
             instant,
-            slot: vec![NONE; labels.len()],
-            labels,
-            chunks: out,
-        }
+            labels: &labels,
+            maps: &maps,
+        };
+        let merged = super::parallel::try_map(tasks, threads, |_, task| {
+            let mut slot = vec![NONE; labels.len()];
+            Ok(task
+                .into_iter()
+                .map(|(parts, t)| Some(merger.step(parts, t, &mut slot)))
+                .collect::<Vec<_>>())
+        })?;
+        Ok(FusedAggregate {
+            steps: merged.into_iter().flatten().collect(),
+        })
     }
 
-    /// The merged output at step number `i` (time `t`); `None` when taken already.
-    pub fn take(&mut self, i: usize, t: i64) -> Option<AggregateStep> {
-        let mut parts = Vec::with_capacity(self.chunks.len());
-        for (map, steps) in &mut self.chunks {
-            parts.push((&*map, steps.get_mut(i)?.take()?));
-        }
+    /// The output at step number `i`; `None` when taken already.
+    pub fn take(&mut self, i: usize) -> Option<AggregateStep> {
+        self.steps.get_mut(i)?.take()
+    }
+}
+
+/// What merging a step needs.
+struct Merger<'a> {
+    op: AggregateOp,
+    instant: bool,
+    /// Global group number -> labels.
+    labels: &'a [Labels],
+    /// Per chunk: local group -> global group.
+    maps: &'a [Vec<u32>],
+}
+
+impl Merger<'_> {
+    /// Merges the chunks' partial states at one step, in chunk order. `slot` (global
+    /// group -> position in the output) is all [`NONE`] before and after.
+    fn step(&self, parts: Vec<(usize, PartialStep)>, t: i64, slot: &mut [u32]) -> AggregateStep {
         let mut out = AggregateStep {
             instant: self.instant,
             result: Ok(Vec::new()),
@@ -240,7 +277,7 @@ impl FusedAggregate {
             annotations: Annotations::default(),
         };
         let mut merged: Vec<(u32, FloatAcc)> = Vec::new();
-        for (map, p) in parts {
+        for (ci, p) in parts {
             out.input_len += p.input_len;
             out.held += p.held;
             out.annotations.warnings.extend(p.annotations.warnings);
@@ -255,11 +292,12 @@ impl FusedAggregate {
                     continue;
                 }
             };
+            let map = self.maps.get(ci).map(Vec::as_slice).unwrap_or_default();
             for (lg, acc) in partial {
                 let Some(&g) = map.get(lg as usize) else {
                     continue;
                 };
-                let Some(pos) = self.slot.get_mut(g as usize) else {
+                let Some(pos) = slot.get_mut(g as usize) else {
                     continue;
                 };
                 match merged.get_mut(*pos as usize) {
@@ -272,7 +310,7 @@ impl FusedAggregate {
             }
         }
         for (g, _) in &merged {
-            if let Some(p) = self.slot.get_mut(*g as usize) {
+            if let Some(p) = slot.get_mut(*g as usize) {
                 *p = NONE;
             }
         }
@@ -287,7 +325,7 @@ impl FusedAggregate {
                 });
             }
         }
-        Some(out)
+        out
     }
 }
 

@@ -14,16 +14,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::eval::{instant_vector, range_matrix, window_bounds};
-use super::functions::{self, Arg, Ctx, Output};
 use super::leaf_aggregate::{self, AggregateStep, ChunkGroups, FusedAggregate};
+use super::leaf_step::{ChunkStep, Piece, chunk_steps};
 use super::limits::Deadline;
 use super::parallel;
-use super::selectors::{
-    LazySelection, LoadedSeries, QueryTimes, chunked, load_series, selector_key,
-};
-use crate::error::{QueryError, Result};
-use crate::parser::ast::{AggregateExpr, Call, Expr, ValueType, VectorSelector};
+use super::selectors::{LazySelection, QueryTimes, chunked, load_series, selector_key};
+use crate::error::Result;
+use crate::parser::ast::{AggregateExpr, Call, Expr, VectorSelector};
 use crate::value::{Annotations, Sample, SampleValue};
 
 /// Range functions whose output for a series depends only on that series' samples in
@@ -92,7 +89,7 @@ impl Leaf<'_> {
     }
 }
 
-fn unwrap_parens(mut e: &Expr) -> &Expr {
+pub(super) fn unwrap_parens(mut e: &Expr) -> &Expr {
     while let Expr::Paren(inner) = e {
         e = inner;
     }
@@ -207,60 +204,10 @@ pub struct StepOut {
     pub annotations: Annotations,
 }
 
-/// One chunk's output at one step: compact while every output sample is a float of
-/// one of the chunk's series, with the series' own labels.
-pub(super) enum Piece {
-    /// (index of the series in the chunk, drop the name, value).
-    Compact(Vec<(u32, bool, f64)>),
-    Full(Vec<Sample>),
-}
-
-pub(super) struct ChunkStep {
-    pub result: Result<Piece>,
-    pub held: usize,
-    pub annotations: Annotations,
-}
-
-impl ChunkStep {
-    fn empty() -> Self {
-        ChunkStep {
-            result: Ok(Piece::Compact(Vec::new())),
-            held: 0,
-            annotations: Annotations::default(),
-        }
-    }
-}
-
 /// One chunk's output at every step, and the labels of its series.
 struct ChunkOut {
     labels: Vec<strata_model::Labels>,
     steps: Vec<Option<ChunkStep>>,
-}
-
-/// `samples` as a compact piece when they are floats of `series`, in order, with the
-/// series' own labels (what per-series range functions and selectors produce).
-fn compact(series: &[LoadedSeries], samples: Vec<Sample>) -> Piece {
-    let mut out = Vec::with_capacity(samples.len());
-    let mut next = 0usize;
-    for s in &samples {
-        let SampleValue::Float(v) = s.value else {
-            return Piece::Full(samples);
-        };
-        let id = s.metric.ptr_id();
-        let Some(off) = series[next.min(series.len())..]
-            .iter()
-            .position(|l| l.labels.ptr_id() == id)
-        else {
-            return Piece::Full(samples);
-        };
-        let i = next + off;
-        let Ok(i32) = u32::try_from(i) else {
-            return Piece::Full(samples);
-        };
-        out.push((i32, s.drop_name, v));
-        next = i + 1;
-    }
-    Piece::Compact(out)
 }
 
 /// The outputs of every leaf at every step of the query.
@@ -298,7 +245,7 @@ impl Leaves {
     /// `t`, if it was computed series-major and `t` is one of the query's steps.
     pub fn take_aggregate(&mut self, node: usize, t: i64) -> Option<AggregateStep> {
         let i = self.step_index(t)?;
-        self.by_aggregate.get_mut(&node)?.take(i, t)
+        self.by_aggregate.get_mut(&node)?.take(i)
     }
 
     /// The output of the leaf `node` at `t`, if it is a leaf evaluated series-major
@@ -409,7 +356,7 @@ pub fn evaluate(
                 Ok(groups.finish())
             })?;
             let instant = matches!(leaf, Leaf::Instant(_));
-            let fused = FusedAggregate::new(a.op, instant, per_chunk);
+            let fused = FusedAggregate::merge(a.op, instant, per_chunk, &ts, threads)?;
             out.by_aggregate
                 .insert(std::ptr::from_ref(a) as usize, fused);
             continue;
@@ -426,117 +373,4 @@ pub fn evaluate(
         out.by_node.insert(leaf.node_key(), per_chunk);
     }
     Ok(out)
-}
-
-/// The leaf's output over one chunk of series at every step, passed to `sink` in
-/// step order. After a step fails, the later steps are not evaluated (the query stops
-/// at the first failing step).
-fn chunk_steps(
-    leaf: &Leaf<'_>,
-    series: &[LoadedSeries],
-    qt: &QueryTimes,
-    ts: &[i64],
-    mut sink: impl FnMut(ChunkStep),
-) {
-    let mut failed = false;
-    for &t in ts {
-        if failed {
-            sink(ChunkStep::empty());
-            continue;
-        }
-        let o = match leaf {
-            Leaf::Instant(vs) => {
-                let result = if vs.smoothed {
-                    let mut v = Vec::new();
-                    instant_vector(series, vs, qt, t, false, &mut v).map(|()| compact(series, v))
-                } else {
-                    instant_piece(series, vs, qt, t)
-                };
-                ChunkStep {
-                    result,
-                    held: 0,
-                    annotations: Annotations::default(),
-                }
-            }
-            Leaf::Range {
-                call,
-                selector,
-                range,
-            } => range_step(call, selector, range, series, qt, t),
-        };
-        failed = o.result.is_err();
-        sink(o);
-    }
-}
-
-/// What a (not `smoothed`) instant selector yields over a chunk of series at `t`, as
-/// [`instant_vector`] without building the samples.
-fn instant_piece(
-    series: &[LoadedSeries],
-    vs: &VectorSelector,
-    qt: &QueryTimes,
-    t: i64,
-) -> Result<Piece> {
-    let base = qt.at(&vs.at).unwrap_or(t);
-    let ref_t = base.saturating_sub(qt.offset(&vs.offset)?);
-    let mut out = Vec::new();
-    for (i, s) in (0u32..).zip(series) {
-        if let Some((_, v)) = s.instant(ref_t, qt.lookback) {
-            out.push((i, false, v));
-        }
-    }
-    Ok(Piece::Compact(out))
-}
-
-/// One step of a range leaf over a chunk of series, as the evaluator's `eval_call`.
-fn range_step(
-    call: &Call,
-    selector: &VectorSelector,
-    range: &crate::parser::ast::Duration,
-    series: &[LoadedSeries],
-    qt: &QueryTimes,
-    t: i64,
-) -> ChunkStep {
-    let mut annotations = Annotations::default();
-    let mut held = 0;
-    let result = (|| {
-        let range = qt.resolve(range, false)?;
-        let bounds = window_bounds(qt, selector, range, t);
-        let matrix = range_matrix(series, call.func.name, bounds);
-        held = matrix.iter().map(|m| m.floats.len()).sum();
-        let mut matrix = Some(matrix);
-        let mut args = Vec::with_capacity(call.args.len());
-        for a in &call.args {
-            if a.value_type() == ValueType::Matrix {
-                args.push(Arg::Matrix(matrix.take().unwrap_or_default()));
-            } else {
-                match unwrap_parens(a) {
-                    Expr::Number(n) => args.push(Arg::Scalar(n.value)),
-                    _ => {
-                        return Err(QueryError::Execution(format!(
-                            "unexpected argument to {}",
-                            call.func.name
-                        )));
-                    }
-                }
-            }
-        }
-        let mut ctx = Ctx {
-            t,
-            annotations: &mut annotations,
-            arg_exprs: &call.args,
-        };
-        match functions::call(call.func, args, &mut ctx)? {
-            Output::Vector(v) => Ok(compact(series, v)),
-            Output::Scalar(_) => Err(QueryError::Execution(format!(
-                "{}() returned a scalar",
-                call.func.name
-            ))),
-        }
-    })();
-    ChunkStep {
-        result,
-        held,
-        annotations,
-    }
 }

@@ -11,6 +11,7 @@ mod eval;
 pub mod functions;
 mod info;
 mod leaf_aggregate;
+mod leaf_step;
 mod leaves;
 pub mod limits;
 mod names;

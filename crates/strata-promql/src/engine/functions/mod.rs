@@ -19,6 +19,7 @@
 //! selector's own window. The functions read the modifier from `ctx.arg_exprs`.
 
 mod histogram;
+mod kernels;
 mod labels;
 mod math;
 mod misc;
@@ -28,6 +29,8 @@ mod rate;
 mod sort;
 mod time;
 mod trend;
+
+pub use kernels::{FloatKernel, float_kernel};
 
 #[cfg(test)]
 mod tests_util;

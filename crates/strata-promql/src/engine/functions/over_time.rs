@@ -171,7 +171,7 @@ fn first_or_last(name: &str, s: &RangeSeries<'_>, ctx: &Ctx<'_>) -> Sample {
 }
 
 /// Kahan-compensated sum.
-fn sum(floats: &[(i64, f64)]) -> f64 {
+pub(super) fn sum(floats: &[(i64, f64)]) -> f64 {
     let (mut sum, mut c) = (0.0, 0.0);
     for p in floats {
         (sum, c) = kahan_inc(p.1, sum, c);
@@ -181,7 +181,7 @@ fn sum(floats: &[(i64, f64)]) -> f64 {
 
 /// Mean: a compensated sum divided by the count, switching to an incremental mean if
 /// the sum would overflow.
-fn avg(floats: &[(i64, f64)]) -> f64 {
+pub(super) fn avg(floats: &[(i64, f64)]) -> f64 {
     let Some(first) = floats.first() else {
         return f64::NAN;
     };
@@ -211,7 +211,7 @@ fn avg(floats: &[(i64, f64)]) -> f64 {
 
 /// Min/max (or their timestamps) with Prometheus' NaN rule: a NaN best is replaced by
 /// any later value.
-fn compare(floats: &[(i64, f64)], better: fn(f64, f64) -> bool, ts: bool) -> f64 {
+pub(super) fn compare(floats: &[(i64, f64)], better: fn(f64, f64) -> bool, ts: bool) -> f64 {
     let Some(&(mut best_t, mut best)) = floats.first() else {
         return f64::NAN;
     };
@@ -225,7 +225,7 @@ fn compare(floats: &[(i64, f64)], better: fn(f64, f64) -> bool, ts: bool) -> f64
 }
 
 /// Population variance (Welford, compensated).
-fn variance(floats: &[(i64, f64)]) -> f64 {
+pub(super) fn variance(floats: &[(i64, f64)]) -> f64 {
     let (mut count, mut mean, mut c_mean, mut aux, mut c_aux) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for &(_, v) in floats {
         count += 1.0;

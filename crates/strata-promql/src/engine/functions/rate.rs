@@ -54,19 +54,24 @@ pub(super) fn call(name: &str, a: &mut Args<'_>, ctx: &mut Ctx<'_>) -> Result<Op
 /// The info Prometheus attaches to `rate`/`increase` of a metric whose name does not
 /// look like a counter.
 fn possible_non_counter(s: &RangeSeries<'_>, ctx: &mut Ctx<'_>) {
-    let name = metric_name(s.metric);
-    if name.is_empty() {
-        return;
+    if let Some(msg) = non_counter_info(s.metric) {
+        ctx.info(msg);
     }
-    if ["_total", "_sum", "_count", "_bucket"]
-        .iter()
-        .any(|suffix| name.ends_with(suffix))
+}
+
+/// The text of [`possible_non_counter`]'s info for `metric`, if it gets one.
+pub(super) fn non_counter_info(metric: &strata_model::Labels) -> Option<String> {
+    let name = metric_name(metric);
+    if name.is_empty()
+        || ["_total", "_sum", "_count", "_bucket"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
     {
-        return;
+        return None;
     }
-    ctx.info(format!(
+    Some(format!(
         "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {name:?}"
-    ));
+    ))
 }
 
 /// Window length in seconds.
