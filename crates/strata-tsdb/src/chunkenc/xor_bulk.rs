@@ -9,13 +9,17 @@
 //! enough for the common sample in one word (a zero delta-of-delta bit, then an unchanged
 //! value bit or `10` and the bits of the previous window).
 //!
-//! Safety without bounds checks per field: loads past the end of the data read zeros
+//! Runs of samples whose interval and value both repeat (`00` each, as in constant
+//! series) are taken up to 28 at a time from one word.
+//!
+//! No bounds check per field, and no `unsafe`: loads past the end of the data read zeros
 //! (from a small zero-padded copy of the last bytes), and the position is compared with
 //! the end once per sample. A sample that needed bits past the end fails with the same
 //! error the per-sample decoder gives; so does an invalid window, whose check first makes
 //! sure the fields it read were inside the data, as the per-sample decoder's reads are.
-//! The first two samples (varint timestamp, uvarint delta) go through the per-sample
-//! decoder: they are two per chunk.
+//! The first two samples (varint timestamp, raw value; uvarint delta) start on byte
+//! boundaries and are read from whole bytes; when those are short or malformed the
+//! per-sample decoder takes them, to report its error.
 
 use super::xor::DecodeState;
 use crate::encoding::{uvarint, varint};
@@ -26,7 +30,7 @@ use crate::error::{Error, Result};
 const PEEK_BITS: u32 = 57;
 
 /// Data bytes copied into [`Bits::tail`]: a peek that does not find 8 bytes in the data
-/// starts within the last 7 of them.
+/// starts within the last 7 of them or past the end.
 const TAIL_DATA: usize = 8;
 
 /// The chunk's bytes, readable at any bit position.
@@ -58,7 +62,7 @@ impl<'a> Bits<'a> {
     #[inline(always)]
     fn peek(&self, pos: usize) -> u64 {
         let i = pos / 8;
-        let word = match self.data.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let word = match self.data.get(i..i + 8).and_then(<[u8]>::first_chunk::<8>) {
             Some(w) => *w,
             None => self
                 .tail
@@ -238,10 +242,6 @@ fn read_head(bytes: &[u8]) -> Option<Head> {
     })
 }
 
-/// Samples decoded into a local array before they are appended to the output vector, so
-/// that the loop keeps the count in a register.
-const BATCH: usize = 32;
-
 /// Decodes the remaining samples of the chunk `bytes` into `out`, keeping those in
 /// `[mint, maxt]`, with the contract of [`XorIter::drain_range`](super::XorIter::drain_range).
 pub(super) fn drain_range(
@@ -256,7 +256,6 @@ pub(super) fn drain_range(
     }
     let bits = Bits::new(bytes);
     let end = bytes.len() * 8;
-
     if st.read == 0
         && st.total >= 2
         && let Some(h) = read_head(bytes)
@@ -300,44 +299,65 @@ pub(super) fn drain_range(
         out.push((t, v));
     }
 
+    if mint > maxt {
+        // Nothing can be kept: leave the cut to the per-sample decoder.
+        return skip_range(st, bytes, mint);
+    }
+    decode_rest(st, &bits, out, mint, maxt)
+}
+
+/// `drain_range` when `mint > maxt`: skips the samples before `mint` and stops at the
+/// first one after it (so after `maxt`).
+fn skip_range(st: &mut DecodeState, bytes: &[u8], mint: i64) -> Result<bool> {
+    while let Some((t, _)) = st.next(bytes)? {
+        if t >= mint {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The loop of `drain_range` from sample 2 on, `mint <= maxt`.
+fn decode_rest(
+    st: &mut DecodeState,
+    bits: &Bits<'_>,
+    out: &mut Vec<(i64, f64)>,
+    mint: i64,
+    maxt: i64,
+) -> Result<bool> {
+    let end = bits.data.len() * 8;
+    // One comparison for `mint <= t <= maxt`.
+    let span = maxt.wrapping_sub(mint) as u64;
     let total = st.total;
-    let mut read = st.read;
+    let mut left = total.saturating_sub(st.read);
     let mut pos = st.bitpos;
     let (mut t, mut td) = (st.t, st.t_delta);
     let mut val = Value::of(st);
-    let mut batch = [(0i64, 0f64); BATCH];
-    let mut n = 0usize;
     let mut result = Ok(false);
 
     // Keeps the sample just decoded if it is in range; leaves the loop after `maxt`.
     macro_rules! keep {
         ($loop:lifetime) => {
-            if t >= mint {
-                if t > maxt {
-                    result = Ok(true);
-                    break $loop;
-                }
-                batch[n % BATCH] = (t, f64::from_bits(val.bits));
-                n += 1;
-                if n == BATCH {
-                    out.extend_from_slice(&batch);
-                    n = 0;
-                }
+            if t.wrapping_sub(mint) as u64 <= span {
+                out.push((t, f64::from_bits(val.bits)));
+            } else if t > maxt {
+                result = Ok(true);
+                break $loop;
             }
         };
     }
 
-    'samples: while read < total {
+    'samples: while left > 0 {
         let w = bits.peek(pos);
         if w >> 62 == 0 {
             // `00`: the interval and the value repeat. Take the whole run of `00` pairs
             // among the valid bits of `w` that lies inside the data (the general path
             // below reports a sample cut by the end).
             let run = (w.leading_zeros() / 2).min(PEEK_BITS / 2) as usize;
-            let run = run.min(usize::from(total - read)).min((end - pos) / 2);
+            let run = run.min(usize::from(left)).min(end.saturating_sub(pos) / 2);
             for _ in 0..run {
                 t = t.wrapping_add(td as i64);
-                read += 1;
+                left -= 1;
                 pos += 2;
                 keep!('samples);
             }
@@ -351,30 +371,28 @@ pub(super) fn drain_range(
             // PEEK_BITS - 1 = 56 valid bits.
             w << 1
         } else {
-            let (dod, len) = read_dod(&bits, pos, w);
+            let (dod, len) = read_dod(bits, pos, w);
             td = td.wrapping_add(dod as u64);
             pos += len;
             bits.peek(pos)
         };
         t = t.wrapping_add(td as i64);
-        pos = match read_value(&bits, pos, vw, end, &mut val) {
-            Ok(p) if p <= end => p,
-            Ok(_) => {
-                result = Err(st.fail(read, &Fault::Eof.error()));
-                break;
+        let fault = match read_value(bits, pos, vw, end, &mut val) {
+            Ok(p) if p <= end => {
+                pos = p;
+                left -= 1;
+                keep!('samples);
+                continue;
             }
-            Err(f) => {
-                result = Err(st.fail(read, &f.error()));
-                break;
-            }
+            Ok(_) => Fault::Eof,
+            Err(f) => f,
         };
-        read += 1;
-        keep!('samples);
+        result = Err(st.fail(total - left, &fault.error()));
+        break;
     }
-    out.extend_from_slice(&batch[..n]);
 
     if result.is_ok() {
-        (st.read, st.bitpos, st.t, st.t_delta) = (read, pos, t, td);
+        (st.read, st.bitpos, st.t, st.t_delta) = (total - left, pos, t, td);
         (st.v, st.leading, st.trailing) = (val.bits, val.leading(), val.trailing as u8);
     }
     result

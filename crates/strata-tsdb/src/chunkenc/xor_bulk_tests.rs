@@ -296,3 +296,28 @@ fn stops_after_maxt_and_goes_on() {
     assert!(!it.drain_range(&mut out, i64::MIN, i64::MAX).unwrap());
     assert_eq!(as_bits(&out), as_bits(&input[7..]));
 }
+
+#[test]
+fn constant_runs_stop_at_the_end_of_the_data() {
+    let input: Vec<(i64, f64)> = (0..120).map(|i| (i * 15_000, 1.0)).collect();
+    let mut data = encode(&input);
+    // More samples announced than stored: the run of `00` pairs meets the end.
+    data[..2].copy_from_slice(&200u16.to_be_bytes());
+    let mut out = Vec::new();
+    let err = XorIter::new(&data[..])
+        .drain_range(&mut out, i64::MIN, i64::MAX)
+        .unwrap_err();
+    let (want, want_err) = per_sample(&mut XorIter::new(&data[..]));
+    assert_eq!(Some(err.to_string()), want_err);
+    assert_eq!(as_bits(&out), want);
+    assert!(out.len() >= 120, "{}", out.len());
+    // Cuts inside a run.
+    for (mint, maxt) in [(15_000 * 7, 15_000 * 50), (15_000 * 60, 15_000 * 10)] {
+        let (mut a, mut b) = (XorIter::new(&data[..]), XorIter::new(&data[..]));
+        assert_eq!(
+            bulk_range(&mut a, mint, maxt),
+            per_sample_range(&mut b, mint, maxt)
+        );
+        assert_eq!(per_sample(&mut a), per_sample(&mut b));
+    }
+}
