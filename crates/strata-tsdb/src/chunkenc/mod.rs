@@ -9,6 +9,7 @@ pub mod histogram_chunk;
 pub mod histogram_clip;
 pub mod histogram_layout;
 pub mod xor;
+mod xor_bulk;
 
 pub use float_histogram_chunk::FloatHistogramChunk;
 pub use histogram_chunk::{HistogramAppend, HistogramChunk};

@@ -171,17 +171,20 @@ pub struct XorIter<B: AsRef<[u8]>> {
     st: DecodeState,
 }
 
-struct DecodeState {
+/// Where a decoder stands: the position of the next sample and what decoding it needs.
+/// Shared by the per-sample decoder below and the bulk one in `xor_bulk`.
+pub(super) struct DecodeState {
     /// Bit position of the next sample.
-    bitpos: usize,
-    total: u16,
-    read: u16,
-    t: i64,
-    v: u64,
-    t_delta: u64,
-    leading: u8,
-    trailing: u8,
-    failed: bool,
+    pub(super) bitpos: usize,
+    pub(super) total: u16,
+    pub(super) read: u16,
+    pub(super) t: i64,
+    pub(super) v: u64,
+    pub(super) t_delta: u64,
+    pub(super) leading: u8,
+    pub(super) trailing: u8,
+    /// Set by a decoding error: the iterator yields nothing more.
+    pub(super) failed: bool,
 }
 
 impl<B: AsRef<[u8]>> XorIter<B> {
@@ -218,48 +221,26 @@ impl<B: AsRef<[u8]>> XorIter<B> {
     }
 
     /// Decodes the remaining samples into `out`, keeping those in `[mint, maxt]`.
-    /// Returns true when it stopped at a sample after `maxt` (the rest of the chunk is
-    /// left unread). Same samples and errors as repeated [`XorIter::next_sample`].
+    /// Returns true when it stopped at a sample after `maxt`: that sample is consumed
+    /// (not returned) and the iterator stays positioned after it, so later calls and
+    /// [`XorIter::next_sample`] go on with the following samples. Same samples and
+    /// errors as repeated [`XorIter::next_sample`] (after an error, nothing more), but
+    /// several times faster: see `xor_bulk`.
     pub fn drain_range(&mut self, out: &mut Vec<(i64, f64)>, mint: i64, maxt: i64) -> Result<bool> {
-        let st = &mut self.st;
-        if st.failed {
-            return Ok(false);
-        }
-        let mut r = BitReader::at(self.data.as_ref(), st.bitpos);
-        while st.read < st.total {
-            if let Err(e) = st.decode_one(&mut r) {
-                st.failed = true;
-                return Err(Error::Decode(format!(
-                    "XOR chunk with {} samples: sample {}: {e}",
-                    st.total, st.read
-                )));
-            }
-            st.read += 1;
-            if st.t < mint {
-                continue;
-            }
-            if st.t > maxt {
-                st.bitpos = r.bit_position();
-                return Ok(true);
-            }
-            out.push((st.t, f64::from_bits(st.v)));
-        }
-        st.bitpos = r.bit_position();
-        Ok(false)
+        super::xor_bulk::drain_range(&mut self.st, self.data.as_ref(), out, mint, maxt)
     }
 
     /// Decodes all remaining samples.
     pub fn collect_all(mut self) -> Result<Vec<(i64, f64)>> {
-        let mut v = Vec::with_capacity(self.len());
-        while let Some(s) = self.next_sample()? {
-            v.push(s);
-        }
+        let mut v = Vec::with_capacity(self.len().saturating_sub(usize::from(self.st.read)));
+        self.drain_range(&mut v, i64::MIN, i64::MAX)?;
         Ok(v)
     }
 }
 
 impl DecodeState {
-    fn next(&mut self, bytes: &[u8]) -> Result<Option<(i64, f64)>> {
+    /// Decodes one sample at a time (the reference the bulk decoder is tested against).
+    pub(super) fn next(&mut self, bytes: &[u8]) -> Result<Option<(i64, f64)>> {
         if self.read >= self.total || self.failed {
             return Ok(None);
         }
@@ -270,14 +251,17 @@ impl DecodeState {
                 self.read += 1;
                 Ok(Some((self.t, f64::from_bits(self.v))))
             }
-            Err(e) => {
-                self.failed = true;
-                Err(Error::Decode(format!(
-                    "XOR chunk with {} samples: sample {}: {e}",
-                    self.total, self.read
-                )))
-            }
+            Err(e) => Err(self.fail(self.read, &e)),
         }
+    }
+
+    /// Marks the decoder failed and names sample `index` in the error.
+    pub(super) fn fail(&mut self, index: u16, e: &Error) -> Error {
+        self.failed = true;
+        Error::Decode(format!(
+            "XOR chunk with {} samples: sample {index}: {e}",
+            self.total
+        ))
     }
 
     fn decode_one(&mut self, r: &mut BitReader<'_>) -> Result<()> {
