@@ -195,6 +195,9 @@ pub struct AggregateStep {
 /// Steps merged per parallel task.
 const STEPS_PER_TASK: usize = 8;
 
+/// Partial states below which a merge does not start threads.
+const MIN_STATES_PER_THREAD: usize = 20_000;
+
 impl FusedAggregate {
     /// Numbers the chunks' groups globally (in chunk order), then merges every step
     /// (the step at `ts[i]`), steps in parallel on up to `threads` threads.
@@ -226,6 +229,18 @@ impl FusedAggregate {
                 }
             }
         }
+        // Merging costs about as much per partial state as a thread costs to start
+        // per few thousand: small merges stay on this thread.
+        let states: usize = by_step
+            .iter()
+            .flatten()
+            .map(|(_, p)| p.result.as_ref().map_or(0, Vec::len))
+            .sum();
+        let threads = if states < MIN_STATES_PER_THREAD {
+            1
+        } else {
+            threads
+        };
         let mut tasks = Vec::with_capacity(by_step.len().div_ceil(STEPS_PER_TASK));
         let mut it = by_step.into_iter().zip(ts.iter().copied()).peekable();
         while it.peek().is_some() {

@@ -69,6 +69,11 @@ impl LoadedSeries {
         }
     }
 
+    /// Records that the series has no counter reset (known to the caller).
+    fn note_no_resets(&self) {
+        let _ = self.resets.set(None);
+    }
+
     /// Records that the series has no counter reset, if so (cheap while its samples
     /// are in cache; [`LoadedSeries::resets_in`] would otherwise scan them later).
     pub fn note_if_no_resets(&self) {
@@ -489,18 +494,35 @@ fn select_lazy(
 /// time; for a range selector (`range`) without staleness markers.
 pub fn load_series(s: StorageSeries, start: i64, end: i64, range: bool) -> Result<LoadedSeries> {
     let (labels, mut floats) = s.collect_samples()?;
-    floats.retain(|p| p.0 >= start && p.0 <= end);
-    if !floats.windows(2).all(|w| w[0].0 < w[1].0) {
+    // One pass to learn what needs fixing (usually nothing: storage returns the range
+    // sorted and unique).
+    let (mut in_range, mut ordered, mut stale, mut reset) = (true, true, false, false);
+    let mut prev = (i64::MIN, f64::NAN);
+    for &(t, v) in &floats {
+        in_range &= t >= start && t <= end;
+        ordered &= t > prev.0;
+        stale |= is_stale_nan(v);
+        reset |= v < prev.1;
+        prev = (t, v);
+    }
+    if !in_range {
+        floats.retain(|p| p.0 >= start && p.0 <= end);
+    }
+    if !ordered {
         floats.sort_by_key(|p| p.0);
         floats.dedup_by_key(|p| p.0);
     }
-    if range {
+    if range && stale {
         floats.retain(|p| !is_stale_nan(p.1));
     }
     let s = LoadedSeries::new(labels, floats);
     if range {
-        // While the samples are still in cache.
-        s.note_if_no_resets();
+        if in_range && ordered && !stale && !reset {
+            s.note_no_resets();
+        } else {
+            // While the samples are still in cache.
+            s.note_if_no_resets();
+        }
     }
     Ok(s)
 }

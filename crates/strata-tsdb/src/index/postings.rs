@@ -1,8 +1,7 @@
 //! Sorted series-reference lists: intersection, union and difference, and the selection
 //! of series by label matchers over any [`PostingsSource`] (a block index or the head).
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::cmp::Ordering;
 
 use strata_model::{MatchType, Matcher};
 
@@ -26,37 +25,38 @@ pub fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
     out
 }
 
-/// The union of sorted lists, sorted and without duplicates.
+/// The union of sorted lists, sorted and without duplicates: merged in pairs, round
+/// after round (linear passes, cheaper than a heap of cursors).
 pub fn merge(mut lists: Vec<Vec<u64>>) -> Vec<u64> {
     lists.retain(|l| !l.is_empty());
-    match lists.len() {
-        0 => return Vec::new(),
-        1 => {
-            let mut l = lists.pop().unwrap_or_default();
-            l.dedup();
-            return l;
-        }
-        _ => {}
-    }
-    let total = lists.iter().map(Vec::len).sum();
-    let mut out: Vec<u64> = Vec::with_capacity(total);
-    let mut pos = vec![0usize; lists.len()];
-    let mut heap: BinaryHeap<Reverse<(u64, usize)>> = lists
-        .iter()
-        .enumerate()
-        .filter_map(|(i, l)| l.first().map(|&x| Reverse((x, i))))
-        .collect();
-    while let Some(Reverse((x, i))) = heap.pop() {
-        if out.last() != Some(&x) {
-            out.push(x);
-        }
-        if let (Some(p), Some(l)) = (pos.get_mut(i), lists.get(i)) {
-            *p += 1;
-            if let Some(&next) = l.get(*p) {
-                heap.push(Reverse((next, i)));
+    while lists.len() > 1 {
+        let mut next = Vec::with_capacity(lists.len().div_ceil(2));
+        let mut it = lists.into_iter();
+        while let Some(a) = it.next() {
+            match it.next() {
+                Some(b) => next.push(merge_two(&a, &b)),
+                None => next.push(a),
             }
         }
+        lists = next;
     }
+    let mut out = lists.pop().unwrap_or_default();
+    out.dedup();
+    out
+}
+
+/// The union of two sorted lists, without duplicates between them.
+fn merge_two(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        let v = x.min(y);
+        i += usize::from(x == v);
+        j += usize::from(y == v);
+        out.push(v);
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or_default());
+    out.extend_from_slice(b.get(j..).unwrap_or_default());
     out
 }
 
@@ -129,13 +129,85 @@ fn values_where<S: PostingsSource + ?Sized>(s: &S, m: &Matcher, want: bool) -> R
         .collect())
 }
 
-/// The union of the postings of `name=v` for each of `values`.
-fn union_of<S: PostingsSource + ?Sized>(s: &S, name: &str, values: &[String]) -> Result<Vec<u64>> {
-    let lists = values
+/// The postings of `name=v` for each of `values` (one sorted list per value).
+fn lists_of<S: PostingsSource + ?Sized>(
+    s: &S,
+    name: &str,
+    values: &[String],
+) -> Result<Vec<Vec<u64>>> {
+    let mut lists = values
         .iter()
         .map(|v| s.postings(name, v))
         .collect::<Result<Vec<_>>>()?;
-    Ok(merge(lists))
+    lists.retain(|l| !l.is_empty());
+    Ok(lists)
+}
+
+/// Bits a membership bitmap may have per element it tests or marks before sorted
+/// merging is used instead.
+const MAX_BITS_PER_ELEMENT: u64 = 512;
+
+/// Marks, in a bitmap over `acc`'s span, the elements of `lists` inside it; `None` when
+/// the span is too sparse for a bitmap to pay off.
+fn mark(acc: &[u64], lists: &[Vec<u64>]) -> Option<(u64, Vec<u64>)> {
+    let (&lo, &hi) = (acc.first()?, acc.last()?);
+    let span = hi - lo + 1;
+    let work = (acc.len() + lists.iter().map(Vec::len).sum::<usize>()) as u64;
+    if span / MAX_BITS_PER_ELEMENT > work {
+        return None;
+    }
+    let mut bits = vec![0u64; usize::try_from(span.div_ceil(64)).ok()?];
+    for l in lists {
+        let from = l.partition_point(|&x| x < lo);
+        for &x in l.get(from..).unwrap_or_default() {
+            if x > hi {
+                break;
+            }
+            let d = x - lo;
+            if let Some(w) = bits.get_mut((d / 64) as usize) {
+                *w |= 1 << (d % 64);
+            }
+        }
+    }
+    Some((lo, bits))
+}
+
+fn marked(lo: u64, bits: &[u64], x: u64) -> bool {
+    let d = x - lo;
+    bits.get((d / 64) as usize)
+        .is_some_and(|w| w >> (d % 64) & 1 == 1)
+}
+
+/// The elements of sorted `acc` that are in some list of `lists`.
+fn intersect_union(acc: Vec<u64>, lists: Vec<Vec<u64>>) -> Vec<u64> {
+    match lists.len() {
+        0 => Vec::new(),
+        1 => intersect(&acc, &lists[0]),
+        _ => match mark(&acc, &lists) {
+            Some((lo, bits)) => {
+                let mut acc = acc;
+                acc.retain(|&x| marked(lo, &bits, x));
+                acc
+            }
+            None => intersect(&acc, &merge(lists)),
+        },
+    }
+}
+
+/// The elements of sorted `acc` that are in no list of `lists`.
+fn subtract_union(acc: Vec<u64>, lists: Vec<Vec<u64>>) -> Vec<u64> {
+    match lists.len() {
+        0 => acc,
+        1 => without(&acc, &lists[0]),
+        _ => match mark(&acc, &lists) {
+            Some((lo, bits)) => {
+                let mut acc = acc;
+                acc.retain(|&x| !marked(lo, &bits, x));
+                acc
+            }
+            None => without(&acc, &merge(lists)),
+        },
+    }
 }
 
 /// Sorted references of the series that satisfy every matcher, with Prometheus
@@ -143,6 +215,9 @@ fn union_of<S: PostingsSource + ?Sized>(s: &S, name: &str, values: &[String]) ->
 /// select the union of the postings of the values they accept; the others remove the
 /// postings of the values they reject. Without a matcher of the first kind the
 /// selection starts from all series. No matchers select nothing.
+///
+/// Unions are not built when they are intersected with (or removed from) a smaller
+/// selection: its candidates are tested against a bitmap of the lists instead.
 pub fn postings_for_matchers<S: PostingsSource + ?Sized>(
     s: &S,
     ms: &[Matcher],
@@ -150,40 +225,37 @@ pub fn postings_for_matchers<S: PostingsSource + ?Sized>(
     if ms.is_empty() {
         return Ok(Vec::new());
     }
-    let mut positive: Vec<Vec<u64>> = Vec::new();
+    let mut positive: Vec<(usize, Vec<Vec<u64>>)> = Vec::new();
     let mut negative: Vec<Vec<u64>> = Vec::new();
     for m in ms {
         if m.matches_empty() {
             let rejected = values_where(s, m, false)?;
-            let p = union_of(s, &m.name, &rejected)?;
-            if !p.is_empty() {
-                negative.push(p);
-            }
+            negative.extend(lists_of(s, &m.name, &rejected)?);
         } else {
             let accepted = values_where(s, m, true)?;
-            let p = union_of(s, &m.name, &accepted)?;
-            if p.is_empty() {
+            let lists = lists_of(s, &m.name, &accepted)?;
+            if lists.is_empty() {
                 return Ok(Vec::new());
             }
-            positive.push(p);
+            positive.push((lists.iter().map(Vec::len).sum(), lists));
         }
     }
     let mut result = if positive.is_empty() {
         s.all_postings()?
     } else {
-        positive.sort_by_key(Vec::len);
+        positive.sort_by_key(|p| p.0);
         let mut it = positive.into_iter();
-        let mut acc = it.next().unwrap_or_default();
-        for p in it {
+        let mut acc = it.next().map(|(_, l)| merge(l)).unwrap_or_default();
+        for (_, lists) in it {
             if acc.is_empty() {
                 break;
             }
-            acc = intersect(&acc, &p);
+            acc = intersect_union(acc, lists);
         }
         acc
     };
     if !negative.is_empty() && !result.is_empty() {
-        result = without(&result, &merge(negative));
+        result = subtract_union(result, negative);
     }
     Ok(result)
 }
