@@ -142,7 +142,7 @@ pub fn write_float(out: &mut String, v: f64) {
     if v != 0.0 && v.fract() == 0.0 && v.abs() < 1e15 {
         let _ = write!(out, "{}", v as i64);
     } else {
-        out.push_str(&format_float(v));
+        crate::float_text::write_value(out, v);
     }
     out.push('"');
 }

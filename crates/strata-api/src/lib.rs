@@ -20,6 +20,7 @@
 //! there are returned in the response's `warnings`.
 
 pub mod errors;
+mod float_text;
 pub mod handlers;
 pub mod json;
 pub mod names;

@@ -10,7 +10,7 @@ use crate::json::{
 
 /// The `data` object of a query: result type, result and (with `stats`) statistics.
 pub fn query_data(value: &Value, stats: Option<&QueryStats>) -> String {
-    let mut out = String::with_capacity(256);
+    let mut out = String::with_capacity(256 + estimated_len(value));
     out.push_str(r#"{"resultType":"#);
     write_str(&mut out, value.type_name(), JsonStyle::Iter);
     out.push_str(r#","result":"#);
@@ -21,6 +21,19 @@ pub fn query_data(value: &Value, stats: Option<&QueryStats>) -> String {
     }
     out.push('}');
     out
+}
+
+/// About how long the JSON of `value` is (so the output grows at most once or twice).
+fn estimated_len(value: &Value) -> usize {
+    let labels = |l: &strata_model::Labels| 16 + l.encoded_len() * 2;
+    match value {
+        Value::Vector(v) => v.iter().map(|s| labels(&s.metric) + 48).sum(),
+        Value::Matrix(m) => m
+            .iter()
+            .map(|s| labels(&s.metric) + 40 * s.floats.len() + 200 * s.histograms.len())
+            .sum(),
+        _ => 64,
+    }
 }
 
 /// The `result` of a query.
