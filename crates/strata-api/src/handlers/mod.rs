@@ -7,12 +7,20 @@ pub mod status;
 
 use crate::errors::ApiError;
 
-/// Runs storage or engine work off the async threads.
+/// Runs storage or engine work that blocks. On a multi-threaded runtime it runs on
+/// this thread, whose other tasks move to another worker (`block_in_place`): no
+/// hand-over to a blocking-pool thread and back, which dominates short requests.
+/// Otherwise it runs on the blocking pool.
 pub(crate) async fn blocking<T, F>(f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
 {
+    if tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::MultiThread
+    {
+        return tokio::task::block_in_place(f);
+    }
     tokio::task::spawn_blocking(f).await?
 }
 

@@ -40,9 +40,9 @@ pub fn fusable(a: &AggregateExpr) -> bool {
         )
 }
 
-/// One chunk's partial aggregation at one step.
+/// One segment's partial aggregation at one step.
 pub struct PartialStep {
-    /// (chunk-local group, state), in order of first appearance at the step.
+    /// (segment-local group, state), in order of first appearance at the step.
     result: Result<Vec<(u32, FloatAcc)>>,
     /// Samples the leaf yielded at the step.
     input_len: usize,
@@ -51,43 +51,59 @@ pub struct PartialStep {
     annotations: Annotations,
 }
 
-/// One chunk's partial aggregations at every step.
+impl PartialStep {
+    fn new() -> Self {
+        PartialStep {
+            result: Ok(Vec::new()),
+            input_len: 0,
+            held: 0,
+            annotations: Annotations::default(),
+        }
+    }
+}
+
+/// One segment's partial aggregations at every step.
 pub struct PartialChunk {
-    /// Chunk-local group number -> group labels.
+    /// Segment-local group number -> group labels.
     groups: Vec<Labels>,
     steps: Vec<Option<PartialStep>>,
 }
 
-/// The groups of one chunk's series, and the fold of its steps into partial states.
+/// The groups of a segment (consecutive chunks of series evaluated by one task), and
+/// the fold of its chunks' steps into one partial state per group and step.
 pub struct ChunkGroups<'a> {
     op: AggregateOp,
     grouping: &'a [String],
     without: bool,
     labels: Vec<Labels>,
     index: HashMap<Labels, u32>,
+    /// Group of each series of the current chunk.
     of_series: Vec<u32>,
-    /// Local group -> position in the step being folded.
-    slot: Vec<u32>,
-    steps: Vec<Option<PartialStep>>,
+    /// Per step: local group -> position in the step's states.
+    slots: Vec<Vec<u32>>,
+    steps: Vec<PartialStep>,
 }
 
 impl<'a> ChunkGroups<'a> {
-    pub fn new(a: &'a AggregateExpr, series: &[LoadedSeries], steps: usize) -> Self {
-        let mut g = ChunkGroups {
+    pub fn new(a: &'a AggregateExpr, steps: usize) -> Self {
+        ChunkGroups {
             op: a.op,
             grouping: &a.grouping,
             without: a.without,
             labels: Vec::new(),
             index: HashMap::new(),
-            of_series: Vec::with_capacity(series.len()),
-            slot: Vec::new(),
-            steps: Vec::with_capacity(steps),
-        };
-        for s in series {
-            let lg = g.group_of(&s.labels);
-            g.of_series.push(lg);
+            of_series: Vec::new(),
+            slots: (0..steps).map(|_| Vec::new()).collect(),
+            steps: (0..steps).map(|_| PartialStep::new()).collect(),
         }
-        g
+    }
+
+    /// Starts the segment's next chunk of series.
+    pub fn begin_chunk(&mut self, series: &[LoadedSeries]) {
+        let mut of_series = std::mem::take(&mut self.of_series);
+        of_series.clear();
+        of_series.extend(series.iter().map(|s| self.group_of(&s.labels)));
+        self.of_series = of_series;
     }
 
     fn group_of(&mut self, metric: &Labels) -> u32 {
@@ -98,81 +114,109 @@ impl<'a> ChunkGroups<'a> {
         let lg = u32::try_from(self.labels.len()).unwrap_or(NONE - 1);
         self.labels.push(key.clone());
         self.index.insert(key, lg);
-        self.slot.push(NONE);
         lg
     }
 
-    /// Folds the leaf's output over the chunk at the next step.
-    pub fn push_step(&mut self, step: ChunkStep) {
-        let (input_len, result) = match step.result {
-            Ok(piece) => {
-                let n = match &piece {
-                    Piece::Compact(v) => v.len(),
-                    Piece::Full(v) => v.len(),
-                };
-                (n, self.fold(piece))
-            }
-            Err(e) => (0, Err(e)),
+    /// Folds the current chunk's output at step number `i`.
+    pub fn push_step(&mut self, i: usize, step: ChunkStep) {
+        let Some(p) = self.steps.get_mut(i) else {
+            return;
         };
-        self.steps.push(Some(PartialStep {
-            result,
-            input_len,
-            held: step.held,
-            annotations: step.annotations,
-        }));
+        p.held += step.held;
+        p.annotations.warnings.extend(step.annotations.warnings);
+        p.annotations.infos.extend(step.annotations.infos);
+        let piece = match step.result {
+            Ok(piece) => piece,
+            Err(e) => {
+                // The first error in series order is the step's.
+                if p.result.is_ok() {
+                    p.result = Err(e);
+                }
+                return;
+            }
+        };
+        p.input_len += match &piece {
+            Piece::Compact(v) => v.len(),
+            Piece::Full(v) => v.len(),
+        };
+        if p.result.is_err() {
+            return;
+        }
+        if let Err(e) = self.fold(i, piece)
+            && let Some(p) = self.steps.get_mut(i)
+        {
+            p.result = Err(e);
+        }
     }
 
-    fn fold(&mut self, piece: Piece) -> Result<Vec<(u32, FloatAcc)>> {
+    fn fold(&mut self, i: usize, piece: Piece) -> Result<()> {
         let op = self.op;
-        let mut out: Vec<(u32, FloatAcc)> = Vec::new();
-        let mut add = |slot: &mut Vec<u32>, lg: u32, f: f64, drop_name: bool| {
+        let groups = self.labels.len();
+        let (
+            Some(slot),
+            Some(PartialStep {
+                result: Ok(out), ..
+            }),
+        ) = (self.slots.get_mut(i), self.steps.get_mut(i))
+        else {
+            return Ok(());
+        };
+        if slot.len() < groups {
+            slot.resize(groups, NONE);
+        }
+        let add = |slot: &mut Vec<u32>, out: &mut Vec<(u32, FloatAcc)>, lg: u32, f, dn| {
+            if slot.len() <= lg as usize {
+                slot.resize(lg as usize + 1, NONE);
+            }
             let Some(pos) = slot.get_mut(lg as usize) else {
                 return;
             };
             match out.get_mut(*pos as usize) {
-                Some((_, acc)) if *pos != NONE => acc.add(op, f, drop_name),
+                Some((_, acc)) if *pos != NONE => acc.add(op, f, dn),
                 _ => {
                     *pos = u32::try_from(out.len()).unwrap_or(NONE);
-                    out.push((lg, FloatAcc::first(op, f, drop_name)));
+                    out.push((lg, FloatAcc::first(op, f, dn)));
                 }
             }
         };
-        let mut failed = None;
         match piece {
             Piece::Compact(v) => {
-                for (i, drop_name, f) in v {
-                    let lg = self.of_series.get(i as usize).copied().unwrap_or(NONE);
-                    add(&mut self.slot, lg, f, drop_name);
+                for (j, drop_name, f) in v {
+                    let lg = self.of_series.get(j as usize).copied().unwrap_or(NONE);
+                    add(slot, out, lg, f, drop_name);
                 }
+                Ok(())
             }
             Piece::Full(samples) => {
-                for s in samples {
-                    let SampleValue::Float(f) = s.value else {
+                // Rare (not produced for float series): labels looked up one by one.
+                let mut slot = std::mem::take(slot);
+                let mut out = std::mem::take(out);
+                let mut failed = None;
+                for smp in samples {
+                    let SampleValue::Float(f) = smp.value else {
                         failed = Some(QueryError::Execution(
                             "aggregating native histograms is not supported".into(),
                         ));
                         break;
                     };
-                    let lg = self.group_of(&s.metric);
-                    add(&mut self.slot, lg, f, s.drop_name);
+                    let lg = self.group_of(&smp.metric);
+                    add(&mut slot, &mut out, lg, f, smp.drop_name);
                 }
+                if let Some(s) = self.slots.get_mut(i) {
+                    *s = slot;
+                }
+                if let Some(p) = self.steps.get_mut(i) {
+                    p.result = Ok(out);
+                }
+                failed.map_or(Ok(()), Err)
             }
-        }
-        for (lg, _) in &out {
-            if let Some(p) = self.slot.get_mut(*lg as usize) {
-                *p = NONE;
-            }
-        }
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(out),
         }
     }
 
     pub fn finish(self) -> PartialChunk {
         PartialChunk {
             groups: self.labels,
-            steps: self.steps,
+            steps: self.steps.into_iter().map(Some).collect(),
         }
     }
 }

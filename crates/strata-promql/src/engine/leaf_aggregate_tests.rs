@@ -9,12 +9,10 @@ use crate::engine::{Engine, EngineOptions, QueryOptions};
 use crate::promqltest::storage::TestStorage;
 use crate::value::{Sample, SampleValue, Value};
 
-const SERIES: usize = 300;
-
 /// Counters with resets, gauges with NaN, series that start late or stop early.
-fn storage() -> TestStorage {
+fn storage(series: usize) -> TestStorage {
     let mut st = TestStorage::new();
-    for i in 0..SERIES {
+    for i in 0..series {
         let g = format!("g{}", i % 7);
         let h = format!("h{}", i % 3);
         let id = format!("{i:03}");
@@ -76,18 +74,17 @@ fn queries() -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn fused_range_queries_agree_with_step_major() {
-    let st = storage();
+fn range_queries_agree(st: &TestStorage, queries: &[(String, String)]) {
+    let st = st.clone();
     let opts = QueryOptions::default();
     for threads in [1, 3] {
         let e = engine(threads);
-        for (fused, plain) in queries() {
+        for (fused, plain) in queries {
             let a = e
-                .range_query(&st, &fused, 0, 3_600_000, 60_000, &opts)
+                .range_query(&st, fused, 0, 3_600_000, 60_000, &opts)
                 .unwrap();
             let b = e
-                .range_query(&st, &plain, 0, 3_600_000, 60_000, &opts)
+                .range_query(&st, plain, 0, 3_600_000, 60_000, &opts)
                 .unwrap();
             let (Value::Matrix(a), Value::Matrix(b)) = (a.value, b.value) else {
                 panic!("{fused}: not a matrix");
@@ -117,14 +114,43 @@ fn fused_range_queries_agree_with_step_major() {
 }
 
 #[test]
+fn fused_range_queries_agree_with_step_major() {
+    range_queries_agree(&storage(300), &queries());
+}
+
+/// More chunks than segments: segments fold several chunks.
+#[test]
+fn segments_of_several_chunks_agree_with_step_major() {
+    let qs: Vec<(String, String)> = queries()
+        .into_iter()
+        .filter(|(q, _)| {
+            (q.starts_with("sum") || q.starts_with("avg") || q.starts_with("max"))
+                && (q.contains("by (g)") || q.contains("without"))
+                && !q.contains("max_over_time")
+        })
+        .collect();
+    assert_eq!(qs.len(), 12);
+    let st = storage(1_500);
+    range_queries_agree(&st, &qs);
+    instant_queries_agree(&st, &qs, &[95_000, 1_800_000]);
+}
+
+#[test]
 fn fused_instant_queries_keep_the_step_major_order() {
-    let st = storage();
+    instant_queries_agree(
+        &storage(300),
+        &queries(),
+        &[0, 95_000, 1_800_000, 3_600_000],
+    );
+}
+
+fn instant_queries_agree(st: &TestStorage, queries: &[(String, String)], ts: &[i64]) {
     let opts = QueryOptions::default();
     let e = engine(2);
-    for (fused, plain) in queries() {
-        for t in [0, 95_000, 1_800_000, 3_600_000] {
-            let a = e.instant_query(&st, &fused, t, &opts).unwrap();
-            let b = e.instant_query(&st, &plain, t, &opts).unwrap();
+    for (fused, plain) in queries {
+        for &t in ts {
+            let a = e.instant_query(st, fused, t, &opts).unwrap();
+            let b = e.instant_query(st, plain, t, &opts).unwrap();
             let (Value::Vector(a), Value::Vector(b)) = (a.value, b.value) else {
                 panic!("{fused}: not a vector");
             };
@@ -148,7 +174,7 @@ fn fused_instant_queries_keep_the_step_major_order() {
 
 #[test]
 fn fused_aggregations_keep_the_sample_limit() {
-    let st = storage();
+    let st = storage(300);
     let e = Engine::new(EngineOptions {
         threads: 2,
         max_samples: 200,

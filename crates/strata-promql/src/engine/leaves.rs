@@ -58,6 +58,9 @@ const PER_SERIES_RANGE_FUNCTIONS: &[&str] = &[
 /// Series evaluated together: few enough that their samples stay in cache.
 const SERIES_PER_CHUNK: usize = 64;
 
+/// Runs of chunks a fused aggregation is split into (the tasks run in parallel).
+const AGGREGATE_SEGMENTS: usize = 16;
+
 /// A leaf of the expression.
 #[derive(Clone, Copy)]
 pub enum Leaf<'a> {
@@ -349,10 +352,22 @@ pub fn evaluate(
                 .collect::<Result<Vec<_>>>()
         };
         if let Some(a) = found.aggregate {
-            let per_chunk = parallel::try_map(chunks, threads, |_, chunk| {
-                let loaded = load(chunk)?;
-                let mut groups = ChunkGroups::new(a, &loaded, ts.len());
-                chunk_steps(leaf, &loaded, qt, &ts, |s| groups.push_step(s));
+            // Consecutive chunks fold into one partial state per group and step
+            // (fewer states to merge); a fixed number of segments keeps the result
+            // independent of the number of threads.
+            let per_segment = chunks.len().div_ceil(AGGREGATE_SEGMENTS).max(1);
+            let segments = chunked(chunks, per_segment);
+            let per_chunk = parallel::try_map(segments, threads, |_, segment| {
+                let mut groups = ChunkGroups::new(a, ts.len());
+                for chunk in segment {
+                    let loaded = load(chunk)?;
+                    groups.begin_chunk(&loaded);
+                    let mut i = 0;
+                    chunk_steps(leaf, &loaded, qt, &ts, |s| {
+                        groups.push_step(i, s);
+                        i += 1;
+                    });
+                }
                 Ok(groups.finish())
             })?;
             let instant = matches!(leaf, Leaf::Instant(_));

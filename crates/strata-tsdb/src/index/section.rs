@@ -70,15 +70,13 @@ pub(crate) fn decode_postings(file: &[u8], offset: u64) -> Result<Vec<u64>> {
             format!("{n} entries do not fill {} bytes", d.remaining()),
         ));
     }
-    let mut out = Vec::with_capacity(n);
-    let mut prev: Option<u64> = None;
-    for _ in 0..n {
-        let r = u64::from(d.be32()?);
-        if prev.is_some_and(|p| p >= r) {
-            return Err(Error::corruption(WHAT, offset, "postings not sorted"));
-        }
-        prev = Some(r);
-        out.push(r);
+    let out: Vec<u64> = d
+        .rest()
+        .chunks_exact(4)
+        .map(|c| u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+        .collect();
+    if !out.windows(2).all(|w| w[0] < w[1]) {
+        return Err(Error::corruption(WHAT, offset, "postings not sorted"));
     }
     Ok(out)
 }
