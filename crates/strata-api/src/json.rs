@@ -20,22 +20,40 @@ pub enum JsonStyle {
 /// Appends `s` as a JSON string, escaping as Go does (HTML characters, U+2028/9 too).
 pub fn write_str(out: &mut String, s: &str, style: JsonStyle) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' if style == JsonStyle::Std => out.push_str("\\b"),
-            '\u{c}' if style == JsonStyle::Std => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    // 0xE2 starts U+2028 and U+2029.
+    if !s
+        .bytes()
+        .any(|b| b < 0x20 || matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&' | 0xE2))
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    // Runs of characters that need no escape are copied whole.
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let esc: Option<&str> = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            '\u{8}' if style == JsonStyle::Std => Some("\\b"),
+            '\u{c}' if style == JsonStyle::Std => Some("\\f"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => Some(""),
+            c if (c as u32) < 0x20 => Some(""),
+            _ => None,
+        };
+        let Some(esc) = esc else { continue };
+        out.push_str(s.get(run..i).unwrap_or_default());
+        run = i + c.len_utf8();
+        if esc.is_empty() {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push_str(esc);
         }
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 
