@@ -256,20 +256,8 @@ impl ChunkReader {
         Ok(ChunkReader { segments, size })
     }
 
-    /// The encoding byte and the data of the chunk at `chunk_ref`, sharing the mapping,
-    /// after checking the chunk's CRC32C.
-    pub fn chunk_checked(&self, chunk_ref: u64) -> Result<(u8, SharedBytes)> {
-        self.read(chunk_ref, true)
-    }
-
-    /// The encoding byte and the data of the chunk at `chunk_ref`, sharing the mapping,
-    /// without checking the CRC (as Prometheus' and Thanos' readers serve queries: the
-    /// decoders reject malformed data without panicking).
+    /// The encoding byte and the data of the chunk at `chunk_ref`, sharing the mapping.
     pub fn chunk(&self, chunk_ref: u64) -> Result<(u8, SharedBytes)> {
-        self.read(chunk_ref, false)
-    }
-
-    fn read(&self, chunk_ref: u64, check_crc: bool) -> Result<(u8, SharedBytes)> {
         let (seq, offset) = split_chunk_ref(chunk_ref);
         let Some(seg) = self.segments.get(seq as usize) else {
             return Err(Error::corruption(
@@ -316,7 +304,7 @@ impl ChunkReader {
             .get(end..end + CRC_SIZE)
             .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
             .unwrap_or_default();
-        let computed = if check_crc { crc32c(body) } else { stored };
+        let computed = crc32c(body);
         if stored != computed {
             return Err(Error::corruption(
                 what(),
@@ -428,9 +416,8 @@ mod tests {
         raw[off as usize + 5] ^= 0xff;
         std::fs::write(&path, &raw).unwrap();
         let r = ChunkReader::open(&dir).unwrap();
-        assert!(r.chunk_checked(refs[0]).is_ok());
-        assert!(r.chunk(refs[1]).is_ok());
-        let e = r.chunk_checked(refs[1]).unwrap_err().to_string();
+        assert!(r.chunk(refs[0]).is_ok());
+        let e = r.chunk(refs[1]).unwrap_err().to_string();
         assert!(e.contains("000001"), "{e}");
         assert!(e.contains(&format!("offset {off}")), "{e}");
         assert!(e.contains("checksum"), "{e}");
@@ -445,7 +432,7 @@ mod tests {
         assert!(r.chunk(chunk_ref(1, 8)).is_err());
         assert!(r.chunk(chunk_ref(0, 3)).is_err());
         assert!(r.chunk(chunk_ref(0, 10_000)).is_err());
-        assert!(r.chunk_checked(refs[0] + 1).is_err());
+        assert!(r.chunk(refs[0] + 1).is_err());
 
         // Truncation: every prefix of the file either fails to open or fails to read.
         let raw = std::fs::read(dir.join("000001")).unwrap();
