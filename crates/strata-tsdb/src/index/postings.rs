@@ -9,6 +9,40 @@ use crate::error::Result;
 
 /// The elements of both sorted lists.
 pub fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if small.len().saturating_mul(8) < large.len() {
+        return gallop_intersect(small, large);
+    }
+    merge_intersect(a, b)
+}
+
+/// [`intersect`] for a list much shorter than the other: each of its elements is
+/// searched for in the rest of the long list, by doubling steps then bisection.
+fn gallop_intersect(small: &[u64], large: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(small.len());
+    let mut rest = large;
+    for &x in small {
+        let mut step = 1;
+        while step < rest.len() && rest[step - 1] < x {
+            step *= 2;
+        }
+        let lim = step.min(rest.len());
+        let i = rest[..lim].partition_point(|&y| y < x);
+        rest = &rest[i..];
+        match rest.first() {
+            Some(&y) if y == x => {
+                out.push(x);
+                rest = &rest[1..];
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    out
+}
+
+/// [`intersect`] by one pass over both lists.
+fn merge_intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
     let mut out = Vec::with_capacity(a.len().min(b.len()));
     let (mut i, mut j) = (0, 0);
     while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {

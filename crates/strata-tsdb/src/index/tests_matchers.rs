@@ -119,6 +119,17 @@ proptest! {
     }
 
     #[test]
+    fn intersection_of_a_short_and_a_long_list(
+        a in prop::collection::btree_set(0u64..5000, 0..20),
+        b in prop::collection::btree_set(0u64..5000, 200..1500),
+    ) {
+        let (va, vb): (Vec<u64>, Vec<u64>) = (a.iter().copied().collect(), b.iter().copied().collect());
+        let want: Vec<u64> = a.intersection(&b).copied().collect();
+        prop_assert_eq!(intersect(&va, &vb), want.clone());
+        prop_assert_eq!(intersect(&vb, &va), want);
+    }
+
+    #[test]
     fn matchers_match_brute_force(
         series in prop::collection::vec(arb_labels(), 0..30),
         ms in prop::collection::vec(arb_matcher(), 0..4),
