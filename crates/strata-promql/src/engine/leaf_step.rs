@@ -4,7 +4,7 @@
 //! [`FloatKernel`] are computed series by series without building a range vector.
 
 use super::eval::{instant_vector, range_matrix, window_bounds};
-use super::functions::{self, Arg, Ctx, FloatKernel, Output, RangeSeries};
+use super::functions::{self, Arg, Ctx, FloatKernel, KernelVisitor, Output, RangeSeries};
 use super::leaves::{Leaf, unwrap_parens};
 use super::selectors::{LoadedSeries, QueryTimes};
 use crate::error::{QueryError, Result};
@@ -104,8 +104,21 @@ pub fn chunk_steps(
                 }
             }
             Leaf::Range {
-                selector, range, ..
-            } if let Some(k) = &kernel => kernel_step(k, &infos, selector, range, series, qt, t),
+                call,
+                selector,
+                range,
+            } if kernel.is_some() => {
+                let step = KernelStep {
+                    infos: &infos,
+                    selector,
+                    range,
+                    series,
+                    qt,
+                    t,
+                };
+                functions::with_kernel(call.func.name, step)
+                    .unwrap_or_else(|| range_step(call, selector, range, series, qt, t))
+            }
             Leaf::Range {
                 call,
                 selector,
@@ -192,53 +205,165 @@ fn range_step(
 /// One step of a range leaf whose function has a [`FloatKernel`], as [`range_step`]
 /// without building the range vector or the output samples. `infos[i]`: the info the
 /// function attaches to an output of series `i`.
-fn kernel_step(
-    k: &FloatKernel,
-    infos: &[Option<String>],
-    selector: &VectorSelector,
-    range: &crate::parser::ast::Duration,
-    series: &[LoadedSeries],
-    qt: &QueryTimes,
+struct KernelStep<'a> {
+    infos: &'a [Option<String>],
+    selector: &'a VectorSelector,
+    range: &'a crate::parser::ast::Duration,
+    series: &'a [LoadedSeries],
+    qt: &'a QueryTimes,
     t: i64,
-) -> ChunkStep {
-    let mut annotations = Annotations::default();
-    let mut held = 0;
-    let result = (|| {
-        let range = qt.resolve(range, false)?;
-        let [start, end, lo, hi] = window_bounds(qt, selector, range, t);
-        let mut ctx = Ctx {
+}
+
+impl KernelVisitor for KernelStep<'_> {
+    type Out = ChunkStep;
+
+    fn visit<F: Fn(&RangeSeries<'_>) -> Option<f64>>(self, k: FloatKernel, value: F) -> ChunkStep {
+        let KernelStep {
+            infos,
+            selector,
+            range,
+            series,
+            qt,
             t,
-            annotations: &mut annotations,
-            arg_exprs: &[],
-        };
-        let mut out = Vec::with_capacity(series.len());
-        for (i, s) in (0u32..).zip(series) {
-            let w = s.window(lo, hi);
-            if w.is_empty() {
-                continue;
-            }
-            held += w.len();
-            let rs = RangeSeries {
-                metric: &s.labels,
-                floats: &s.floats[w.clone()],
-                histograms: &[],
-                range_start: start,
-                range_end: end,
-                drop_name: false,
-                resets: k.counter.then(|| s.resets_in(w)),
+        } = self;
+        let mut annotations = Annotations::default();
+        let mut held = 0;
+        let result = (|| {
+            let range = qt.resolve(range, false)?;
+            let [start, end, lo, hi] = window_bounds(qt, selector, range, t);
+            let mut ctx = Ctx {
+                t,
+                annotations: &mut annotations,
+                arg_exprs: &[],
             };
-            if let Some(v) = (k.value)(&rs) {
-                out.push((i, k.drop_name, v));
-                if let Some(Some(msg)) = infos.get(i as usize) {
-                    ctx.info(msg);
+            let mut out = Vec::with_capacity(series.len());
+            for (i, s) in (0u32..).zip(series) {
+                let w = s.window(lo, hi);
+                if w.is_empty() {
+                    continue;
+                }
+                held += w.len();
+                let rs = RangeSeries {
+                    metric: &s.labels,
+                    floats: &s.floats[w.clone()],
+                    histograms: &[],
+                    range_start: start,
+                    range_end: end,
+                    drop_name: false,
+                    resets: k.counter.then(|| s.resets_in(w)),
+                };
+                if let Some(v) = value(&rs) {
+                    out.push((i, k.drop_name, v));
+                    if let Some(Some(msg)) = infos.get(i as usize) {
+                        ctx.info(msg);
+                    }
+                }
+            }
+            Ok(Piece::Compact(out))
+        })();
+        ChunkStep {
+            result,
+            held,
+            annotations,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use strata_model::Labels;
+
+    /// Counters with resets and a gauge with NaN and ±Inf, some windows empty.
+    fn series() -> Vec<LoadedSeries> {
+        let mut out = Vec::new();
+        for (k, name) in ["a_total", "b", "c"].iter().enumerate() {
+            let labels = Labels::new(&[("__name__", *name)]).unwrap();
+            let mut v = 0.0;
+            let floats: Vec<(i64, f64)> = (0..200)
+                .filter(|i| (i / 17) % 4 != 3)
+                .map(|i| {
+                    v += (i % 7) as f64 * 0.5;
+                    if i % 50 == 0 {
+                        v = 1.0;
+                    }
+                    let x = match (k, i % 61) {
+                        (2, 5) => f64::NAN,
+                        (2, 9) => f64::INFINITY,
+                        (2, 13) => f64::NEG_INFINITY,
+                        _ => v,
+                    };
+                    (i * 15_000 + k as i64 * 1_000, x)
+                })
+                .collect();
+            out.push(LoadedSeries::new(labels, floats));
+        }
+        out
+    }
+
+    fn bits(step: ChunkStep) -> (Vec<(u32, bool, u64)>, usize, Annotations) {
+        let Ok(Piece::Compact(v)) = step.result else {
+            panic!("not a compact piece");
+        };
+        let v = v.into_iter().map(|(i, d, f)| (i, d, f.to_bits())).collect();
+        (v, step.held, step.annotations)
+    }
+
+    #[test]
+    fn kernels_agree_with_the_functions() {
+        let names = [
+            "rate",
+            "increase",
+            "delta",
+            "sum_over_time",
+            "avg_over_time",
+            "count_over_time",
+            "min_over_time",
+            "max_over_time",
+            "stdvar_over_time",
+            "stddev_over_time",
+            "present_over_time",
+            "last_over_time",
+        ];
+        let qt = QueryTimes {
+            start: 0,
+            end: 3_000_000,
+            step: 60_000,
+            lookback: 300_000,
+        };
+        for name in names {
+            for range in ["1m", "5m", "20m"] {
+                let expr = crate::parser::parse(&format!("{name}(x[{range}])")).unwrap();
+                let Expr::Call(call) = &expr else {
+                    panic!("not a call");
+                };
+                let Expr::MatrixSelector(ms) = &call.args[0] else {
+                    panic!("not a matrix selector");
+                };
+                assert!(functions::float_kernel(name).is_some(), "{name}");
+                let infos: Vec<Option<String>> = series()
+                    .iter()
+                    .map(|s| functions::float_kernel(name).and_then(|k| k.info(&s.labels)))
+                    .collect();
+                let (a, b) = (series(), series());
+                for t in (0..3_000_000).step_by(60_000) {
+                    let fast = functions::with_kernel(
+                        name,
+                        KernelStep {
+                            infos: &infos,
+                            selector: &ms.selector,
+                            range: &ms.range,
+                            series: &a,
+                            qt: &qt,
+                            t,
+                        },
+                    )
+                    .unwrap();
+                    let slow = range_step(call, &ms.selector, &ms.range, &b, &qt, t);
+                    assert_eq!(bits(fast), bits(slow), "{name}[{range}] at {t}");
                 }
             }
         }
-        Ok(Piece::Compact(out))
-    })();
-    ChunkStep {
-        result,
-        held,
-        annotations,
     }
 }

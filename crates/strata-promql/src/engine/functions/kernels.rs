@@ -2,18 +2,18 @@
 //! depends only on that series' float samples in the window, the kernel computes it
 //! without building a range vector or output samples, for series-major evaluation of
 //! plain (not `anchored`/`smoothed`) range selectors over float samples. Each kernel
-//! is the function's own per-series code, so both paths agree.
+//! is the function's own per-series code, so both paths agree. Kernels are handed to
+//! a [`KernelVisitor`] as closures, so the caller's loop over series is compiled for
+//! each kernel (inlined, no call through a pointer per series).
 
 use super::RangeSeries;
 use super::over_time::{avg, compare, sum, variance};
 use super::rate::{extrapolated_rate, non_counter_info};
 use strata_model::Labels;
 
-/// A per-series range function.
-#[derive(Clone, Copy)]
+/// What a kernel's output looks like.
+#[derive(Clone, Copy, Debug)]
 pub struct FloatKernel {
-    /// The value for a series with at least one sample in the window, if any.
-    pub value: fn(&RangeSeries<'_>) -> Option<f64>,
     /// The output's metric name is marked for removal.
     pub drop_name: bool,
     /// The function reads a counter: it is given the window's reset count and adds
@@ -32,38 +32,64 @@ impl FloatKernel {
     }
 }
 
-const fn k(value: fn(&RangeSeries<'_>) -> Option<f64>) -> FloatKernel {
-    FloatKernel {
-        value,
-        drop_name: true,
-        counter: false,
-    }
+/// Receives a kernel: `value` gives the output for a series with at least one sample
+/// in the window, if any.
+pub trait KernelVisitor {
+    type Out;
+    fn visit<F: Fn(&RangeSeries<'_>) -> Option<f64>>(self, k: FloatKernel, value: F) -> Self::Out;
 }
+
+const PLAIN: FloatKernel = FloatKernel {
+    drop_name: true,
+    counter: false,
+};
+
+const COUNTER: FloatKernel = FloatKernel {
+    drop_name: true,
+    counter: true,
+};
 
 /// The kernel of the one-argument range function `name`, if it has one.
 pub fn float_kernel(name: &str) -> Option<FloatKernel> {
+    struct Flags;
+    impl KernelVisitor for Flags {
+        type Out = FloatKernel;
+        fn visit<F: Fn(&RangeSeries<'_>) -> Option<f64>>(
+            self,
+            k: FloatKernel,
+            _: F,
+        ) -> FloatKernel {
+            k
+        }
+    }
+    with_kernel(name, Flags)
+}
+
+/// Hands the kernel of `name` to `v`; `None` when `name` has none.
+pub fn with_kernel<V: KernelVisitor>(name: &str, v: V) -> Option<V::Out> {
     Some(match name {
-        "rate" => FloatKernel {
-            counter: true,
-            ..k(|s| extrapolated_rate(s, true, true))
-        },
-        "increase" => FloatKernel {
-            counter: true,
-            ..k(|s| extrapolated_rate(s, true, false))
-        },
-        "delta" => k(|s| extrapolated_rate(s, false, false)),
-        "sum_over_time" => k(|s| Some(sum(s.floats))),
-        "avg_over_time" => k(|s| Some(avg(s.floats))),
-        "count_over_time" => k(|s| Some(s.floats.len() as f64)),
-        "min_over_time" => k(|s| Some(compare(s.floats, |cur, best| cur < best, false))),
-        "max_over_time" => k(|s| Some(compare(s.floats, |cur, best| cur > best, false))),
-        "stdvar_over_time" => k(|s| Some(variance(s.floats))),
-        "stddev_over_time" => k(|s| Some(variance(s.floats).sqrt())),
-        "present_over_time" => k(|_| Some(1.0)),
-        "last_over_time" => FloatKernel {
-            drop_name: false,
-            ..k(|s| s.floats.last().map(|p| p.1))
-        },
+        "rate" => v.visit(COUNTER, |s| extrapolated_rate(s, true, true)),
+        "increase" => v.visit(COUNTER, |s| extrapolated_rate(s, true, false)),
+        "delta" => v.visit(PLAIN, |s| extrapolated_rate(s, false, false)),
+        "sum_over_time" => v.visit(PLAIN, |s| Some(sum(s.floats))),
+        "avg_over_time" => v.visit(PLAIN, |s| Some(avg(s.floats))),
+        "count_over_time" => v.visit(PLAIN, |s| Some(s.floats.len() as f64)),
+        "min_over_time" => v.visit(PLAIN, |s| {
+            Some(compare(s.floats, |cur, best| cur < best, false))
+        }),
+        "max_over_time" => v.visit(PLAIN, |s| {
+            Some(compare(s.floats, |cur, best| cur > best, false))
+        }),
+        "stdvar_over_time" => v.visit(PLAIN, |s| Some(variance(s.floats))),
+        "stddev_over_time" => v.visit(PLAIN, |s| Some(variance(s.floats).sqrt())),
+        "present_over_time" => v.visit(PLAIN, |_| Some(1.0)),
+        "last_over_time" => v.visit(
+            FloatKernel {
+                drop_name: false,
+                counter: false,
+            },
+            |s| s.floats.last().map(|p| p.1),
+        ),
         _ => return None,
     })
 }

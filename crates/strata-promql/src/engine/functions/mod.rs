@@ -30,7 +30,7 @@ mod sort;
 mod time;
 mod trend;
 
-pub use kernels::{FloatKernel, float_kernel};
+pub use kernels::{FloatKernel, KernelVisitor, float_kernel, with_kernel};
 
 #[cfg(test)]
 mod tests_util;

@@ -80,6 +80,7 @@ fn range_seconds(s: &RangeSeries<'_>) -> f64 {
 }
 
 /// The classic `rate`/`increase`/`delta` over float samples.
+#[inline]
 pub(crate) fn extrapolated_rate(
     s: &RangeSeries<'_>,
     is_counter: bool,
