@@ -73,13 +73,6 @@ fn default_matching() -> VectorMatching {
     }
 }
 
-fn unwrap_parens(mut e: &Expr) -> &Expr {
-    while let Expr::Paren(inner) = e {
-        e = inner;
-    }
-    e
-}
-
 impl Evaluator {
     pub fn add_warning(&mut self, w: String) {
         if !self.ann.warnings.contains(&w) {
@@ -389,7 +382,7 @@ impl Evaluator {
         let mut owned: Option<(Vec<Series>, i64, i64)> = None;
         let mut sel: Option<(&VectorSelector, [i64; 4])> = None;
         if let Some(i) = matrix_idx {
-            match unwrap_parens(&c.args[i]) {
+            match c.args[i].unwrap_parens() {
                 Expr::MatrixSelector(ms) => {
                     let range = self.qt.resolve(&ms.range, false)?;
                     let b = window_bounds(&self.qt, &ms.selector, range, t);
@@ -474,7 +467,7 @@ impl Evaluator {
             .args
             .first()
             .ok_or_else(|| QueryError::Execution("timestamp() needs an argument".into()))?;
-        let v = match unwrap_parens(arg) {
+        let v = match arg.unwrap_parens() {
             Expr::VectorSelector(vs) => self.select_vector(vs, t, true)?,
             other => self.eval_vector(other, t)?,
         };

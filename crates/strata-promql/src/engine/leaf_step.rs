@@ -5,7 +5,7 @@
 
 use super::eval::{instant_vector, range_matrix, window_bounds};
 use super::functions::{self, Arg, Ctx, FloatKernel, KernelVisitor, Output, RangeSeries};
-use super::leaves::{Leaf, unwrap_parens};
+use super::leaves::Leaf;
 use super::selectors::{LoadedSeries, QueryTimes};
 use crate::error::{QueryError, Result};
 use crate::parser::ast::{Call, Expr, ValueType, VectorSelector};
@@ -171,7 +171,7 @@ fn range_step(
             if a.value_type() == ValueType::Matrix {
                 args.push(Arg::Matrix(matrix.take().unwrap_or_default()));
             } else {
-                match unwrap_parens(a) {
+                match a.unwrap_parens() {
                     Expr::Number(n) => args.push(Arg::Scalar(n.value)),
                     _ => {
                         return Err(QueryError::Execution(format!(

@@ -92,13 +92,6 @@ impl Leaf<'_> {
     }
 }
 
-pub(super) fn unwrap_parens(mut e: &Expr) -> &Expr {
-    while let Expr::Paren(inner) = e {
-        e = inner;
-    }
-    e
-}
-
 /// A leaf found in the expression, and the aggregation computed along with it.
 #[derive(Clone, Copy)]
 pub struct Found<'a> {
@@ -118,7 +111,7 @@ impl Found<'_> {
 
 /// The leaf `e` is, if any.
 fn as_leaf(e: &Expr) -> Option<Leaf<'_>> {
-    match unwrap_parens(e) {
+    match e.unwrap_parens() {
         Expr::VectorSelector(vs) if !vs.smoothed => Some(Leaf::Instant(vs)),
         Expr::Call(c) if PER_SERIES_RANGE_FUNCTIONS.contains(&c.func.name) => range_leaf(c),
         _ => None,
@@ -159,7 +152,7 @@ pub fn find<'a>(e: &'a Expr, out: &mut Vec<Found<'a>>) {
             // Reads its selector argument with the samples' own timestamps.
             "timestamp" => {
                 if let Some(a) = c.args.first()
-                    && !matches!(unwrap_parens(a), Expr::VectorSelector(_))
+                    && !matches!(a.unwrap_parens(), Expr::VectorSelector(_))
                 {
                     find(a, out);
                 }
@@ -184,7 +177,7 @@ pub fn find<'a>(e: &'a Expr, out: &mut Vec<Found<'a>>) {
 fn range_leaf(c: &Call) -> Option<Leaf<'_>> {
     let mut found = None;
     for a in &c.args {
-        match unwrap_parens(a) {
+        match a.unwrap_parens() {
             Expr::MatrixSelector(ms) if found.is_none() => found = Some(ms),
             Expr::Number(_) => {}
             _ => return None,

@@ -300,6 +300,15 @@ pub struct Call {
 }
 
 impl Expr {
+    /// The expression inside any number of parentheses.
+    pub fn unwrap_parens(&self) -> &Expr {
+        let mut e = self;
+        while let Expr::Paren(inner) = e {
+            e = inner;
+        }
+        e
+    }
+
     /// The type of value the expression evaluates to.
     pub fn value_type(&self) -> ValueType {
         match self {
