@@ -10,7 +10,7 @@ use strata_model::{Labels, Matcher};
 use tracing::debug;
 
 use crate::errors::ApiError;
-use crate::handlers::{TRUNCATED_WARNING, blocking};
+use crate::handlers::{TRUNCATED_WARNING, blocking_lookup};
 use crate::json::{ApiResponse, JsonStyle, write_labels, write_str, write_str_array};
 use crate::names::unescape_name;
 use crate::params::Params;
@@ -44,7 +44,7 @@ pub async fn series(
     let ctx = read_context(&p, &tenant)?;
     let storage_warnings = ctx.warnings.clone();
     debug!(tenant = tenant.as_deref(), start, end, "series");
-    let found = blocking(move || {
+    let found = blocking_lookup(move || {
         let q = st.storage.querier_with(start, end, &ctx)?;
         let hints = SelectHints {
             start,
@@ -130,7 +130,7 @@ pub async fn labels(
     let ctx = read_context(&p, &tenant)?;
     let warnings = ctx.warnings.clone();
     debug!(tenant = tenant.as_deref(), start, end, "label names");
-    let names = blocking(move || {
+    let names = blocking_lookup(move || {
         let q = st.storage.querier_with(start, end, &ctx)?;
         union(&sets, |ms| q.label_names(ms))
     })
@@ -159,7 +159,7 @@ pub async fn label_values(
     let ctx = read_context(&p, &tenant)?;
     let warnings = ctx.warnings.clone();
     debug!(tenant = tenant.as_deref(), label = %name, start, end, "label values");
-    let values = blocking(move || {
+    let values = blocking_lookup(move || {
         let q = st.storage.querier_with(start, end, &ctx)?;
         union(&sets, |ms| q.label_values(&name, ms))
     })
@@ -183,7 +183,7 @@ pub async fn metadata(State(st): State<ApiState>, p: Params) -> Result<ApiRespon
     let limit = metadata_limit(&p, "limit")?;
     let per_metric = metadata_limit(&p, "limit_per_metric")?;
     let metric = p.get("metric").to_owned();
-    let md = blocking(move || {
+    let md = blocking_lookup(move || {
         st.metadata.metadata(
             (!metric.is_empty()).then_some(metric.as_str()),
             limit,
