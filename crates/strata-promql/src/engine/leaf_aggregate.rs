@@ -40,6 +40,27 @@ pub fn fusable(a: &AggregateExpr) -> bool {
         )
 }
 
+/// Adds to the state of `key` in `out` (`slot[key]`: its position, or [`NONE`]):
+/// `update`s it, or appends the `new` one.
+fn upsert(
+    slot: &mut [u32],
+    out: &mut Vec<(u32, FloatAcc)>,
+    key: u32,
+    new: impl FnOnce() -> FloatAcc,
+    update: impl FnOnce(&mut FloatAcc),
+) {
+    let Some(pos) = slot.get_mut(key as usize) else {
+        return;
+    };
+    match out.get_mut(*pos as usize) {
+        Some((_, acc)) if *pos != NONE => update(acc),
+        _ => {
+            *pos = u32::try_from(out.len()).unwrap_or(NONE);
+            out.push((key, new()));
+        }
+    }
+}
+
 /// One segment's partial aggregation at one step.
 pub struct PartialStep {
     /// (segment-local group, state), in order of first appearance at the step.
@@ -150,47 +171,17 @@ impl<'a> ChunkGroups<'a> {
     }
 
     fn fold(&mut self, i: usize, piece: Piece) -> Result<()> {
-        let op = self.op;
-        let groups = self.labels.len();
-        let (
-            Some(slot),
-            Some(PartialStep {
-                result: Ok(out), ..
-            }),
-        ) = (self.slots.get_mut(i), self.steps.get_mut(i))
-        else {
-            return Ok(());
-        };
-        if slot.len() < groups {
-            slot.resize(groups, NONE);
-        }
-        let add = |slot: &mut Vec<u32>, out: &mut Vec<(u32, FloatAcc)>, lg: u32, f, dn| {
-            if slot.len() <= lg as usize {
-                slot.resize(lg as usize + 1, NONE);
-            }
-            let Some(pos) = slot.get_mut(lg as usize) else {
-                return;
-            };
-            match out.get_mut(*pos as usize) {
-                Some((_, acc)) if *pos != NONE => acc.add(op, f, dn),
-                _ => {
-                    *pos = u32::try_from(out.len()).unwrap_or(NONE);
-                    out.push((lg, FloatAcc::first(op, f, dn)));
+        // (local group, drop the name, value) of each sample.
+        let (entries, failed) = match piece {
+            Piece::Compact(mut v) => {
+                for e in &mut v {
+                    e.0 = self.of_series.get(e.0 as usize).copied().unwrap_or(NONE);
                 }
-            }
-        };
-        match piece {
-            Piece::Compact(v) => {
-                for (j, drop_name, f) in v {
-                    let lg = self.of_series.get(j as usize).copied().unwrap_or(NONE);
-                    add(slot, out, lg, f, drop_name);
-                }
-                Ok(())
+                (v, None)
             }
             Piece::Full(samples) => {
                 // Rare (not produced for float series): labels looked up one by one.
-                let mut slot = std::mem::take(slot);
-                let mut out = std::mem::take(out);
+                let mut v = Vec::with_capacity(samples.len());
                 let mut failed = None;
                 for smp in samples {
                     let SampleValue::Float(f) = smp.value else {
@@ -199,18 +190,36 @@ impl<'a> ChunkGroups<'a> {
                         ));
                         break;
                     };
-                    let lg = self.group_of(&smp.metric);
-                    add(&mut slot, &mut out, lg, f, smp.drop_name);
+                    v.push((self.group_of(&smp.metric), smp.drop_name, f));
                 }
-                if let Some(s) = self.slots.get_mut(i) {
-                    *s = slot;
+                (v, failed)
+            }
+        };
+        let op = self.op;
+        if let (
+            Some(slot),
+            Some(PartialStep {
+                result: Ok(out), ..
+            }),
+        ) = (self.slots.get_mut(i), self.steps.get_mut(i))
+        {
+            for (lg, drop_name, f) in entries {
+                if lg == NONE {
+                    continue;
                 }
-                if let Some(p) = self.steps.get_mut(i) {
-                    p.result = Ok(out);
+                if slot.len() <= lg as usize {
+                    slot.resize(lg as usize + 1, NONE);
                 }
-                failed.map_or(Ok(()), Err)
+                upsert(
+                    slot,
+                    out,
+                    lg,
+                    || FloatAcc::first(op, f, drop_name),
+                    |acc| acc.add(op, f, drop_name),
+                );
             }
         }
+        failed.map_or(Ok(()), Err)
     }
 
     pub fn finish(self) -> PartialChunk {
@@ -356,16 +365,7 @@ impl Merger<'_> {
                 let Some(&g) = map.get(lg as usize) else {
                     continue;
                 };
-                let Some(pos) = slot.get_mut(g as usize) else {
-                    continue;
-                };
-                match merged.get_mut(*pos as usize) {
-                    Some((_, m)) if *pos != NONE => m.merge(self.op, &acc),
-                    _ => {
-                        *pos = u32::try_from(merged.len()).unwrap_or(NONE);
-                        merged.push((g, acc));
-                    }
-                }
+                upsert(slot, &mut merged, g, || acc, |m| m.merge(self.op, &acc));
             }
         }
         for (g, _) in &merged {
